@@ -1,0 +1,95 @@
+//! What every HTTP handler shares: the channel into the state thread, the
+//! store index it publishes (for error bodies), CORS and timeouts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::httpd::{Request, Responder, Response};
+use crate::server::requests::{ClientRequest, ClusterView};
+
+#[derive(Clone)]
+pub struct Gateway {
+    state: Sender<ClientRequest>,
+    store_index: Arc<AtomicU64>,
+    cors: Arc<Vec<String>>,
+    answer_timeout: Duration,
+}
+
+impl Gateway {
+    /// `answer_timeout` bounds how long a handler waits for the state thread
+    /// (which itself fails requests that cannot commit in time).
+    pub fn new(
+        state: Sender<ClientRequest>,
+        store_index: Arc<AtomicU64>,
+        cors: Vec<String>,
+        answer_timeout: Duration,
+    ) -> Gateway {
+        Gateway {
+            state,
+            store_index,
+            cors: Arc::new(cors),
+            answer_timeout,
+        }
+    }
+
+    pub fn store_index(&self) -> u64 {
+        self.store_index.load(Ordering::Acquire)
+    }
+
+    pub fn answer_timeout(&self) -> Duration {
+        self.answer_timeout
+    }
+
+    pub fn submit(&self, req: ClientRequest) -> bool {
+        self.state.send(req).is_ok()
+    }
+
+    /// Send a request and wait for its answer; None if the state thread did
+    /// not answer in time.
+    pub fn ask<T>(&self, req: ClientRequest, rx: &Receiver<T>) -> Option<T> {
+        if !self.submit(req) {
+            return None;
+        }
+        rx.recv_timeout(self.answer_timeout).ok()
+    }
+
+    pub fn cluster(&self) -> Option<ClusterView> {
+        let (tx, rx) = bounded(1);
+        self.ask(ClientRequest::Cluster { reply: tx }, &rx)
+    }
+
+    pub fn cancel_watch(&self, id: u64) {
+        let _ = self.state.send(ClientRequest::CancelWatch(id));
+    }
+
+    /// CORS headers for an allowed `Origin` (`-cors`).
+    pub fn cors_headers(&self, req: &Request) -> Vec<(String, String)> {
+        let Some(origin) = req.header("origin") else {
+            return Vec::new();
+        };
+        let allowed = self.cors.iter().any(|o| o == "*" || o == origin);
+        if !allowed {
+            return Vec::new();
+        }
+        vec![
+            ("Access-Control-Allow-Origin".into(), origin.to_string()),
+            (
+                "Access-Control-Allow-Methods".into(),
+                "POST, GET, OPTIONS, PUT, DELETE".into(),
+            ),
+            (
+                "Access-Control-Allow-Headers".into(),
+                "accept, content-type".into(),
+            ),
+        ]
+    }
+
+    /// Write a whole response, with CORS headers, and no body for HEAD.
+    pub fn send(&self, req: &Request, out: &mut Responder, mut resp: Response) {
+        resp.headers.extend(self.cors_headers(req));
+        let _ = out.send(resp);
+    }
+}

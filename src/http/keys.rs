@@ -1,0 +1,318 @@
+//! `/v2/keys/<path>`: where a client request enters. Parameters are
+//! validated here (on whichever machine receives the request, before any
+//! redirect), turned into a typed command and handed to the state thread.
+
+use std::time::Duration;
+
+use crossbeam_channel::{RecvTimeoutError, bounded, unbounded};
+
+use crate::httpd::{Request, Responder};
+use crate::server::requests::{ClientRequest, Reply, WatchMessage};
+use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
+
+use super::gateway::Gateway;
+use super::params::Params;
+use super::reply;
+
+/// How often a waiting watch checks whether its client went away.
+const WATCH_POLL: Duration = Duration::from_millis(250);
+
+pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
+    let index = gw.store_index();
+    let response = match parse_key(raw_key, index) {
+        Err(e) => reply::error(&e),
+        Ok(key) => match Params::from_request(req, index) {
+            Err(e) => reply::error(&e),
+            Ok(params) => match req.method.as_str() {
+                "GET" | "HEAD" => match read(gw, req, out, key, &params, index) {
+                    Some(resp) => resp,
+                    None => return,
+                },
+                "PUT" => write(gw, req, put_command(key, &params, index)),
+                "POST" => write(gw, req, post_command(key, &params, index)),
+                "DELETE" => write(gw, req, delete_command(key, &params, index)),
+                _ => reply::not_found(),
+            },
+        },
+    };
+    gw.send(req, out, response);
+}
+
+/// Percent-decoded, UTF-8, cleaned. `%2F` becomes a separator.
+fn parse_key(raw: &str, index: u64) -> Result<KeyPath, EtcdError> {
+    let bytes = crate::httpd::percent_decode(raw)
+        .ok_or_else(|| EtcdError::new(ErrorCode::InvalidField, "key: bad percent-escape", index))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| EtcdError::new(ErrorCode::InvalidField, "key: not valid UTF-8", index))?;
+    Ok(KeyPath::parse(&text))
+}
+
+/// Membership lives under `/_etcd/machines` and `/_etcd/config`; clients
+/// may read it but never change it (ruling 10).
+fn check_not_reserved(key: &KeyPath, deleting: bool, index: u64) -> Result<(), EtcdError> {
+    let k = key.as_str();
+    let reserved = k == "/_etcd/machines"
+        || k.starts_with("/_etcd/machines/")
+        || k == "/_etcd/config"
+        || (deleting && k == "/_etcd");
+    if reserved {
+        Err(EtcdError::new(ErrorCode::KeyIsPreserved, k, index))
+    } else {
+        Ok(())
+    }
+}
+
+fn put_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
+    let ttl = p.ttl("Update", index)?;
+    check_not_reserved(&key, false, index)?;
+    let value = p.get("value").unwrap_or("").to_string();
+    let dir = p.flag("dir", index)?;
+    let prev_exist = p.optional_flag("prevExist", index)?;
+    let (has_prev_value, has_prev_index) = (p.has("prevValue"), p.has("prevIndex"));
+    if prev_exist.is_none() && !has_prev_value && !has_prev_index {
+        return Ok(StoreCommand::Set {
+            key,
+            value,
+            dir,
+            ttl,
+        });
+    }
+    if prev_exist == Some(false) {
+        return Ok(StoreCommand::Create {
+            key,
+            value,
+            dir,
+            ttl,
+            in_order: false,
+        });
+    }
+    if prev_exist == Some(true) && !has_prev_value && !has_prev_index {
+        if value.is_empty() && ttl.is_none() {
+            return Err(EtcdError::new(
+                ErrorCode::ValueOrTtlRequired,
+                "Update",
+                index,
+            ));
+        }
+        return Ok(StoreCommand::Update { key, value, ttl });
+    }
+    let prev_index = p.index("prevIndex", "CompareAndSwap", index)?.unwrap_or(0);
+    let prev_value = p.get("prevValue").map(str::to_string);
+    if prev_value.as_deref() == Some("") {
+        return Err(EtcdError::new(
+            ErrorCode::PrevValueRequired,
+            "CompareAndSwap",
+            index,
+        ));
+    }
+    Ok(StoreCommand::CompareAndSwap {
+        key,
+        value,
+        ttl,
+        prev_value,
+        prev_index,
+    })
+}
+
+fn post_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
+    let ttl = p.ttl("Create", index)?;
+    check_not_reserved(&key, false, index)?;
+    Ok(StoreCommand::Create {
+        key,
+        value: p.get("value").unwrap_or("").to_string(),
+        dir: p.flag("dir", index)?,
+        ttl,
+        in_order: true,
+    })
+}
+
+fn delete_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
+    if p.has("prevValue") || p.has("prevIndex") {
+        let prev_index = p
+            .index("prevIndex", "CompareAndDelete", index)?
+            .unwrap_or(0);
+        let prev_value = p.get("prevValue").map(str::to_string);
+        if prev_value.as_deref() == Some("") {
+            return Err(EtcdError::new(
+                ErrorCode::PrevValueRequired,
+                "CompareAndDelete",
+                index,
+            ));
+        }
+        check_not_reserved(&key, true, index)?;
+        return Ok(StoreCommand::CompareAndDelete {
+            key,
+            prev_value,
+            prev_index,
+        });
+    }
+    let dir = p.flag("dir", index)?;
+    let recursive = p.flag("recursive", index)?;
+    check_not_reserved(&key, true, index)?;
+    Ok(StoreCommand::Delete {
+        key,
+        dir,
+        recursive,
+    })
+}
+
+fn write(
+    gw: &Gateway,
+    req: &Request,
+    cmd: Result<StoreCommand, EtcdError>,
+) -> crate::httpd::Response {
+    match cmd {
+        Err(e) => reply::error(&e),
+        Ok(cmd) => {
+            let (tx, rx) = bounded(1);
+            let answer = gw.ask(ClientRequest::Write { cmd, reply: tx }, &rx);
+            render(gw, req, answer)
+        }
+    }
+}
+
+fn render(gw: &Gateway, req: &Request, answer: Option<Reply>) -> crate::httpd::Response {
+    match answer {
+        Some(Reply::Done { event, at }) => reply::event(&event, &at),
+        Some(Reply::Failed(e)) => reply::error(&e),
+        Some(Reply::Redirect { leader_client_url }) => {
+            reply::redirect(&leader_client_url, &req.target)
+        }
+        None => reply::internal(gw.store_index()),
+    }
+}
+
+/// The parameters of a GET.
+struct ReadFlags {
+    /// `quorum=true` or `consistent=true`.
+    linearizable: bool,
+    wait: bool,
+    recursive: bool,
+    sorted: bool,
+    stream: bool,
+    since: Option<u64>,
+}
+
+impl ReadFlags {
+    fn parse(p: &Params, index: u64) -> Result<ReadFlags, EtcdError> {
+        Ok(ReadFlags {
+            linearizable: p.flag("quorum", index)? | p.flag("consistent", index)?,
+            wait: p.flag("wait", index)?,
+            recursive: p.flag("recursive", index)?,
+            sorted: p.flag("sorted", index)?,
+            stream: p.flag("stream", index)?,
+            since: p.index("waitIndex", "Watch From Index", index)?,
+        })
+    }
+}
+
+/// GET/HEAD: a quorum read first (it ignores `wait`), then a watch, else a
+/// local read. Returns None when the response was streamed already.
+fn read(
+    gw: &Gateway,
+    req: &Request,
+    out: &mut Responder,
+    key: KeyPath,
+    p: &Params,
+    index: u64,
+) -> Option<crate::httpd::Response> {
+    let flags = match ReadFlags::parse(p, index) {
+        Ok(v) => v,
+        Err(e) => return Some(reply::error(&e)),
+    };
+    let ReadFlags {
+        linearizable,
+        wait,
+        recursive,
+        sorted,
+        stream,
+        since,
+    } = flags;
+    if wait && !linearizable {
+        watch(gw, req, out, key, recursive, stream, since);
+        return None;
+    }
+    let (tx, rx) = bounded(1);
+    let request = ClientRequest::Read {
+        key,
+        recursive,
+        sorted,
+        linearizable,
+        reply: tx,
+    };
+    Some(render(gw, req, gw.ask(request, &rx)))
+}
+
+/// A long-poll watch. Headers go out at once; the body is the first
+/// matching event (or every one, with `stream=true`). The connection's own
+/// thread waits on a channel, so no shared pool thread is held; a client
+/// that disconnects cancels the watch.
+fn watch(
+    gw: &Gateway,
+    req: &Request,
+    out: &mut Responder,
+    key: KeyPath,
+    recursive: bool,
+    stream: bool,
+    since: Option<u64>,
+) {
+    let (tx, rx) = unbounded();
+    let request = ClientRequest::Watch {
+        key,
+        recursive,
+        stream,
+        since: since.filter(|i| *i > 0),
+        events: tx,
+    };
+    if !gw.submit(request) {
+        gw.send(req, out, reply::internal(gw.store_index()));
+        return;
+    }
+    let id = match rx.recv_timeout(gw.answer_timeout()) {
+        Ok(WatchMessage::Started { id, at }) => {
+            out.set_write_timeout(None);
+            let mut headers = reply::position_headers(&at);
+            headers.extend(gw.cors_headers(req));
+            if out.start_stream(200, headers).is_err() {
+                gw.cancel_watch(id);
+                return;
+            }
+            id
+        }
+        Ok(WatchMessage::Failed(e)) => {
+            gw.send(req, out, reply::error(&e));
+            return;
+        }
+        Ok(WatchMessage::Event(_)) | Err(_) => {
+            gw.send(req, out, reply::internal(gw.store_index()));
+            return;
+        }
+    };
+    let head_only = req.method == "HEAD";
+    loop {
+        match rx.recv_timeout(WATCH_POLL) {
+            Ok(WatchMessage::Event(event)) => {
+                let written = head_only || out.send_chunk(event.to_json().as_bytes()).is_ok();
+                if !written {
+                    gw.cancel_watch(id);
+                    return;
+                }
+                if !stream {
+                    let _ = out.finish_stream();
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                if out.peer_closed() {
+                    gw.cancel_watch(id);
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = out.finish_stream();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! An in-memory `Stream`: scripted input, captured output. Used by tests
+//! and by `call_in_memory`.
+
+use super::stream::Stream;
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Delivers `input` at most `step` bytes per read, then end of stream;
+/// everything written lands in `output`.
+pub(crate) struct MemoryStream {
+    input: Vec<u8>,
+    pos: usize,
+    step: usize,
+    /// Whether `peer_closed` reports the peer gone once input is drained.
+    hangs_up: bool,
+    pub(crate) output: Arc<Mutex<Vec<u8>>>,
+}
+
+impl MemoryStream {
+    pub(crate) fn new(input: &[u8], step: usize) -> MemoryStream {
+        MemoryStream {
+            input: input.to_vec(),
+            pos: 0,
+            step: step.max(1),
+            hangs_up: true,
+            output: Arc::default(),
+        }
+    }
+
+    /// A peer that sends nothing and never leaves.
+    pub(crate) fn patient() -> MemoryStream {
+        MemoryStream {
+            hangs_up: false,
+            ..MemoryStream::new(b"", 1)
+        }
+    }
+
+    /// Everything written so far.
+    pub(crate) fn written(&self) -> Vec<u8> {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+impl Read for MemoryStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.input.len() - self.pos);
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for MemoryStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut out = self
+            .output
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?;
+        out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Stream for MemoryStream {
+    fn peer_closed(&self) -> bool {
+        self.hangs_up && self.pos >= self.input.len()
+    }
+    fn set_read_timeout(&self, _: Option<Duration>) -> io::Result<()> {
+        Ok(())
+    }
+    fn set_write_timeout(&self, _: Option<Duration>) -> io::Result<()> {
+        Ok(())
+    }
+    fn shutdown(&self) {}
+}
+
+/// A `Wire` reading `input` in pieces of `step` bytes, plus its output.
+#[cfg(test)]
+pub(crate) fn wire(input: &[u8], step: usize) -> (super::wire::Wire, Arc<Mutex<Vec<u8>>>) {
+    let s = MemoryStream::new(input, step);
+    let out = Arc::clone(&s.output);
+    (super::wire::Wire::new(Box::new(s)), out)
+}

@@ -1,0 +1,34 @@
+//! A small HTTP/1.1 layer over any byte stream (plain TCP now, TLS later):
+//! a thread-per-connection server with timeouts and size caps, a keep-alive
+//! client for peer traffic, and form/percent decoding for the API layer.
+//!
+//! It owns framing (heads, Content-Length, chunked bodies, keep-alive,
+//! `100-continue`) and the limits that protect the process from slow or
+//! hostile clients. It never routes, never interprets paths or bodies, and
+//! never knows about etcd: handlers decide everything above the wire.
+
+mod body;
+mod client;
+mod connection;
+mod form;
+mod harness;
+mod head;
+mod request;
+mod responder;
+mod response;
+mod server;
+mod stream;
+mod wire;
+
+mod memory;
+#[cfg(test)]
+mod tests;
+
+pub use client::{ClientConfig, ClientResponse, Connect, HttpClient};
+pub use form::{FormError, parse_form, percent_decode};
+pub use harness::call_in_memory;
+pub use request::Request;
+pub use responder::Responder;
+pub use response::{Response, reason_phrase};
+pub use server::{Handler, ServerConfig, Wrap, serve};
+pub use stream::{Stream, plain, tcp_peer_closed};

@@ -1,0 +1,117 @@
+//! The byte stream a connection runs over: plain TCP today, TLS later.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// A bidirectional byte stream the HTTP layer can read, write, time out and
+/// probe for a vanished peer. A TLS wrapper implements it by delegating the
+/// probes and timeouts to a clone of its raw `TcpStream`.
+pub trait Stream: Read + Write + Send {
+    /// True once the peer has closed its side or the connection is broken.
+    /// Must not block and must not consume data.
+    fn peer_closed(&self) -> bool;
+    /// Bounds every later blocking read (`None` = wait forever).
+    fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()>;
+    /// Bounds every later blocking write (`None` = wait forever).
+    fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()>;
+    /// Closes both directions; errors are irrelevant at that point.
+    fn shutdown(&self);
+}
+
+/// The probe used by `TcpStream` and by wrappers holding a raw clone.
+pub fn tcp_peer_closed(tcp: &TcpStream) -> bool {
+    if tcp.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut byte = [0u8; 1];
+    let closed = match tcp.peek(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ),
+    };
+    // Back to blocking: every other use of the socket relies on timeouts.
+    let restored = tcp.set_nonblocking(false).is_ok();
+    closed || !restored
+}
+
+impl Stream for TcpStream {
+    fn peer_closed(&self) -> bool {
+        tcp_peer_closed(self)
+    }
+
+    fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, d.map(nonzero))
+    }
+
+    fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, d.map(nonzero))
+    }
+
+    fn shutdown(&self) {
+        let _ = TcpStream::shutdown(self, Shutdown::Both);
+    }
+}
+
+/// std rejects a zero timeout; the smallest real one means "already late".
+fn nonzero(d: Duration) -> Duration {
+    d.max(Duration::from_millis(1))
+}
+
+/// Wraps an accepted or connected socket as-is (no TLS).
+pub fn plain(tcp: TcpStream) -> io::Result<Box<dyn Stream>> {
+    Ok(Box::new(tcp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        (c, s)
+    }
+
+    #[test]
+    fn open_idle_peer_is_not_closed_and_socket_stays_blocking() {
+        let (_c, s) = pair();
+        assert!(!s.peer_closed());
+        // Still blocking: a read waits for the timeout instead of WouldBlock.
+        Stream::set_read_timeout(&s, Some(Duration::from_millis(50))).unwrap();
+        let err = (&s).read(&mut [0u8; 1]).unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ));
+    }
+
+    #[test]
+    fn pending_data_is_not_consumed_by_the_probe() {
+        let (mut c, mut s) = pair();
+        c.write_all(b"x").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut b = [0u8; 1];
+        while s.peek(&mut b).unwrap() == 0 && Instant::now() < deadline {}
+        assert!(!s.peer_closed());
+        s.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"x");
+    }
+
+    #[test]
+    fn peer_that_closed_is_reported_closed() {
+        let (c, s) = pair();
+        drop(c);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !s.peer_closed() {
+            assert!(Instant::now() < deadline, "close never seen");
+            std::thread::yield_now();
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The `etcd` binary: reads the configuration, opens the data dir and wires
+//! the threads of DESIGN.md together. No logic of its own.
+
+use std::net::TcpListener;
+use std::process::exit;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::unbounded;
+use log::{error, info};
+
+use etcd::config::{self, Config, RealFs, Startup};
+use etcd::http::client_api::ClientApi;
+use etcd::http::gateway::Gateway;
+use etcd::http::peer_api::PeerApi;
+use etcd::httpd::{self, ServerConfig, Stream};
+use etcd::raft::{self, Raft};
+use etcd::server::members::Member;
+use etcd::server::state::{Inputs, StateConfig, StateThread};
+use etcd::server::{boot, clock, wal_thread};
+use etcd::transport::join::{JoinPlan, join};
+use etcd::transport::{Connector, PeerSenders};
+use etcd::wal::WalOptions;
+
+/// A write or linearizable read that cannot commit within this time gets
+/// 500 / errorCode 300 instead of hanging.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let system_file = std::fs::read_to_string("/etc/etcd/etcd.conf").ok();
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "default".into());
+    match config::load(&args, &env, system_file.as_deref(), &RealFs, &hostname) {
+        Err(e) => {
+            eprintln!("etcd: {e}");
+            exit(1);
+        }
+        Ok(Startup::Version) => println!("etcd version {}", env!("CARGO_PKG_VERSION")),
+        Ok(Startup::Help(usage)) => println!("{usage}"),
+        Ok(Startup::Run(cfg)) => {
+            init_logging(cfg.verbosity);
+            for w in &cfg.warnings {
+                eprintln!("{w}");
+            }
+            if let Err(e) = run(cfg) {
+                error!("{e}");
+                exit(1);
+            }
+        }
+    }
+}
+
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => log::LevelFilter::Info,
+        1 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    let config = simplelog::ConfigBuilder::new()
+        .set_time_format_rfc3339()
+        .set_target_level(log::LevelFilter::Off)
+        .set_thread_level(log::LevelFilter::Off)
+        .build();
+    let _ = simplelog::WriteLogger::init(level, config, std::io::stderr());
+}
+
+fn plain_tcp() -> Connector {
+    Arc::new(|s| Ok(Box::new(s) as Box<dyn Stream>))
+}
+
+fn run(cfg: Config) -> Result<(), String> {
+    let me = Member::new(&cfg.name, &cfg.peer.url(), &cfg.client.url());
+    let mut wal_options = WalOptions::default();
+    // A tuning knob, not a 0.4 flag: smaller segments are removed sooner
+    // after a snapshot (the tests use it to see compaction at work).
+    if let Some(bytes) = std::env::var("ETCD_WAL_SEGMENT_BYTES").ok().and_then(|v| v.parse().ok()) {
+        wal_options.segment_bytes = bytes;
+    }
+    let mut rec = boot::open(&cfg.data_dir, &cfg.name, cfg.force, wal_options)?;
+
+    let bind = |addr: &str, what: &str| {
+        TcpListener::bind(addr)
+            .map_err(|e| format!("Failed to create {what} listener on {addr}: {e}"))
+    };
+    let client_listener = bind(&cfg.client_bind, "client")?;
+    let peer_listener = bind(&cfg.peer_bind, "peer")?;
+
+    let heartbeat = Duration::from_millis(cfg.heartbeat_interval_ms);
+    let (client_tx, client_rx) = unbounded();
+    let (peer_tx, peer_rx) = unbounded();
+    let http_cfg = ServerConfig {
+        read_timeout: cfg.http_read_timeout,
+        write_timeout: cfg.http_write_timeout,
+        ..ServerConfig::default()
+    };
+    let wrap: Arc<dyn Fn(std::net::TcpStream) -> std::io::Result<Box<dyn Stream>> + Send + Sync> =
+        plain_tcp();
+
+    // The peer port opens first: once the leader commits our join it must
+    // be able to reach us.
+    let peer_api = PeerApi {
+        state: peer_tx,
+        cluster_config: format!(
+            "{{\"activeSize\":{},\"removeDelay\":{},\"syncInterval\":{}}}",
+            cfg.cluster_active_size, cfg.cluster_remove_delay, cfg.cluster_sync_interval
+        ),
+        answer_timeout: REQUEST_TIMEOUT + Duration::from_secs(2),
+    };
+    httpd::serve(
+        peer_listener,
+        http_cfg.clone(),
+        wrap.clone(),
+        Arc::new(peer_api),
+    )
+    .map_err(|e| format!("cannot start the peer server: {e}"))?;
+    info!(
+        "peer server [name {}, listen on {}, advertised url {}]",
+        cfg.name, cfg.peer_bind, me.peer_url
+    );
+
+    let own_peer = etcd::transport::host_port(&me.peer_url).to_string();
+    let peers: Vec<String> = cfg
+        .peers
+        .iter()
+        .filter(|p| **p != own_peer)
+        .cloned()
+        .collect();
+    let mut register_self = false;
+    if rec.fresh {
+        if peers.is_empty() {
+            info!("{}: starting a new cluster", cfg.name);
+            rec.bootstrap.conf.voters = vec![me.id];
+            register_self = true;
+        } else {
+            let plan = JoinPlan {
+                me: &me,
+                peers: &peers,
+                attempts: cfg.max_retry_attempts,
+                retry_interval: Duration::from_secs_f64(cfg.retry_interval.unwrap_or(1.0)),
+                connector: plain_tcp(),
+                timeout: Duration::from_secs(5),
+            };
+            let members = join(&plan).map_err(|e| e.to_string())?;
+            info!(
+                "{}: joined the cluster ({} members)",
+                cfg.name,
+                members.len()
+            );
+            for m in members {
+                rec.members.upsert(m);
+            }
+        }
+    }
+
+    // A known member restarted with new addresses tells the leader, which
+    // rewrites its registry entry (an `update`); needs a majority alive.
+    if !rec.fresh
+        && let Some(recorded) = rec.members.get(&me.name)
+        && *recorded != me
+    {
+        let mut via: Vec<String> = rec
+            .members
+            .iter()
+            .filter(|m| m.name != me.name)
+            .map(|m| etcd::transport::host_port(&m.peer_url).to_string())
+            .collect();
+        via.extend(peers.iter().cloned());
+        let me = me.clone();
+        spawn("rejoin", move || announce_new_address(me, via))?;
+    }
+
+    let election_tick = (cfg.election_timeout_ms / cfg.heartbeat_interval_ms).max(2) as usize;
+    let raft_cfg = raft::Config {
+        id: me.id,
+        election_tick,
+        heartbeat_tick: 1,
+        check_quorum: true,
+        pre_vote: true,
+        max_inflight: 256,
+        max_batch_bytes: 1 << 20,
+        seed: me.id ^ clock::now_nanos() as u64,
+    };
+    let sole_voter = rec.bootstrap.conf.voters == [me.id];
+    let mut raft = Raft::new(raft_cfg, rec.bootstrap);
+    if sole_voter {
+        // Alone, there is nobody to wait for: lead at once.
+        raft.campaign();
+    }
+
+    let (wal_tx, wal_rx) = unbounded();
+    let (persisted_tx, persisted_rx) = unbounded();
+    let wal = rec.wal;
+    let last = rec.last;
+    spawn("wal", move || {
+        wal_thread::run(wal, last, wal_rx, persisted_tx)
+    })?;
+
+    let ticks_per_sec = 1000 / cfg.heartbeat_interval_ms.max(1);
+    let state_cfg = StateConfig {
+        me: me.clone(),
+        snapshot_count: if cfg.snapshot { cfg.snapshot_count } else { 0 },
+        request_timeout_ticks: (REQUEST_TIMEOUT.as_secs() * ticks_per_sec).max(1),
+        register_self,
+    };
+    let store_index = Arc::new(AtomicU64::new(rec.store.index()));
+    let outbox = PeerSenders::new(me.id, plain_tcp(), heartbeat * 7);
+    let state = StateThread::new(
+        state_cfg,
+        raft,
+        rec.store,
+        rec.members,
+        rec.applied,
+        store_index.clone(),
+        Box::new(outbox),
+        wal_tx,
+    );
+    let inputs = Inputs {
+        client: client_rx,
+        peer: peer_rx,
+        tick: crossbeam_channel::tick(heartbeat),
+        persisted: persisted_rx,
+    };
+    let state_thread = spawn("state", move || state.run(inputs))?;
+
+    let gateway = Gateway::new(
+        client_tx,
+        store_index,
+        cfg.cors.clone(),
+        REQUEST_TIMEOUT + Duration::from_secs(2),
+    );
+    httpd::serve(
+        client_listener,
+        http_cfg,
+        wrap,
+        Arc::new(ClientApi { gw: gateway }),
+    )
+    .map_err(|e| format!("cannot start the client server: {e}"))?;
+    info!(
+        "etcd server [name {}, listen on {}, advertised url {}]",
+        cfg.name, cfg.client_bind, me.client_url
+    );
+
+    let _lock = rec.lock;
+    let _ = state_thread.join();
+    Err("the state thread stopped".into())
+}
+
+/// Keeps asking the cluster to record our new addresses until it has.
+fn announce_new_address(me: Member, via: Vec<String>) {
+    loop {
+        let plan = JoinPlan {
+            me: &me,
+            peers: &via,
+            attempts: 1,
+            retry_interval: Duration::ZERO,
+            connector: plain_tcp(),
+            timeout: Duration::from_secs(5),
+        };
+        match join(&plan) {
+            Ok(_) => {
+                info!(
+                    "{}: the cluster now knows this machine at {}",
+                    me.name, me.peer_url
+                );
+                return;
+            }
+            Err(e) => log::debug!("announcing the new address failed: {e}"),
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn spawn<F: FnOnce() + Send + 'static>(name: &str, f: F) -> Result<thread::JoinHandle<()>, String> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| format!("cannot start the {name} thread: {e}"))
+}

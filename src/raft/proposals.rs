@@ -1,0 +1,118 @@
+//! What the application asks of a leader: new entries, configuration
+//! changes, and linearizable reads.
+
+use super::message::MessageBody;
+use super::node::Raft;
+use super::ready::{ProposeError, ReadState, Role};
+use super::types::{ConfChange, Entry, EntryKind, Index, NodeId};
+
+impl Raft {
+    fn not_leader(&self) -> ProposeError {
+        ProposeError::NotLeader {
+            leader: (self.lead != 0).then_some(self.lead),
+        }
+    }
+
+    fn append_own(&mut self, kind: EntryKind, data: Vec<u8>) -> Index {
+        let index = self.log.last_index() + 1;
+        self.log.append(vec![Entry {
+            term: self.term,
+            index,
+            kind,
+            data,
+        }]);
+        self.broadcast_append(false);
+        // A single voter commits as soon as its own WAL confirms.
+        if self.maybe_commit() {
+            self.broadcast_append(true);
+        }
+        index
+    }
+
+    /// Append `data` to the log; returns the index it got. It commits when
+    /// a `Ready.committed` carries it (or is lost if leadership changes first).
+    pub fn propose(&mut self, data: Vec<u8>) -> Result<Index, ProposeError> {
+        if self.role != Role::Leader {
+            return Err(self.not_leader());
+        }
+        Ok(self.append_own(EntryKind::Normal, data))
+    }
+
+    /// Propose a single-member change; only one may be pending (unapplied) at a time.
+    pub fn propose_conf_change(&mut self, cc: ConfChange) -> Result<Index, ProposeError> {
+        if self.role != Role::Leader {
+            return Err(self.not_leader());
+        }
+        if self.pending_conf_index > self.log.applied {
+            return Err(ProposeError::ConfChangePending);
+        }
+        match cc {
+            ConfChange::AddNode(0) => return Err(ProposeError::Dropped),
+            ConfChange::RemoveNode(id) if self.voters.len() == 1 && self.voters.contains(&id) => {
+                // Removing the last voter would leave nobody able to elect anyone.
+                return Err(ProposeError::Dropped);
+            }
+            _ => {}
+        }
+        let index = self.append_own(EntryKind::ConfChange, cc.encode());
+        self.pending_conf_index = index;
+        Ok(index)
+    }
+
+    /// Ask for a linearizable read. A `ReadState { ctx, index }` appears in a
+    /// later Ready once a quorum has confirmed this leadership; serve the
+    /// read after applying up to `index`. Never answered if leadership ends.
+    pub fn read_index(&mut self, ctx: u64) -> Result<(), ProposeError> {
+        if self.role != Role::Leader {
+            return Err(self.not_leader());
+        }
+        if self.log.term(self.log.committed) != Some(self.term) {
+            self.reads.wait_for_term_commit(ctx);
+            return Ok(());
+        }
+        self.issue_read(ctx);
+        Ok(())
+    }
+
+    fn issue_read(&mut self, ctx: u64) {
+        let committed = self.log.committed;
+        let me = self.id;
+        let round = self.reads.issue(ctx, committed, me);
+        self.release_confirmed_reads();
+        if self.reads.current_round() != round {
+            // Confirmed already (a single voter), nothing to ask.
+            return;
+        }
+        let term = self.term;
+        let targets: Vec<(NodeId, Index)> = self
+            .progress
+            .iter()
+            .map(|(id, p)| (*id, p.match_index))
+            .collect();
+        for (id, matched) in targets {
+            self.send(
+                id,
+                term,
+                MessageBody::Heartbeat {
+                    commit: committed.min(matched),
+                    ctx: round,
+                },
+            );
+        }
+    }
+
+    /// Hand out every read a quorum has confirmed; true if any was.
+    pub(super) fn release_confirmed_reads(&mut self) -> bool {
+        let done: Vec<ReadState> = self.reads.take_confirmed(&self.voters);
+        let any = !done.is_empty();
+        self.read_states.extend(done);
+        any
+    }
+
+    /// The first entry of our term committed: reads that waited for it may start.
+    pub(super) fn on_commit_in_term(&mut self) {
+        for ctx in self.reads.take_waiting() {
+            self.issue_read(ctx);
+        }
+    }
+}

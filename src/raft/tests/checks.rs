@@ -1,0 +1,145 @@
+//! The Raft safety properties (Figure 3 of the paper), checked against
+//! everything the simulated machines do. Any violation panics with the
+//! seed, so the run can be repeated with `run_seed`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::*;
+use super::harness::{App, SimNode, chain};
+
+#[derive(Debug, Default)]
+pub struct Checker {
+    /// Election safety: the one leader of each term.
+    leaders: BTreeMap<Term, NodeId>,
+    leaders_checked: BTreeSet<(Term, NodeId)>,
+    /// Log matching: an (index, term) names one entry content and one predecessor term.
+    entries: BTreeMap<(Index, Term), (u64, Option<Term>)>,
+    /// State machine safety: the state after applying each index.
+    states: BTreeMap<Index, u64>,
+    /// Entries seen applied: index -> (entry term, highest term in the cluster then).
+    committed: BTreeMap<Index, (Term, Term)>,
+    /// First index at which each payload was applied.
+    pub first_index_of: BTreeMap<Vec<u8>, Index>,
+    /// Read-index requests: ctx -> lowest index a correct answer may carry.
+    pub read_floor: BTreeMap<u64, Index>,
+    pub reads_answered: usize,
+    pub snapshots_installed: usize,
+}
+
+impl Checker {
+    pub fn fail(&self, seed: u64, msg: String) -> ! {
+        panic!("seed {seed}: {msg}")
+    }
+
+    pub fn leader_count(&self) -> usize {
+        self.leaders.len()
+    }
+
+    pub fn max_committed(&self) -> Index {
+        self.committed.keys().next_back().copied().unwrap_or(0)
+    }
+
+    pub fn saw_entry(&mut self, seed: u64, node: NodeId, e: &Entry, prev_term: Option<Term>) {
+        let content = chain(0, e) ^ (e.kind == EntryKind::ConfChange) as u64;
+        match self.entries.get_mut(&(e.index, e.term)) {
+            None => {
+                self.entries.insert((e.index, e.term), (content, prev_term));
+            }
+            Some((c, p)) => {
+                if *c != content {
+                    self.fail(
+                        seed,
+                        format!(
+                            "log matching: node {node} has a different entry ({}, {})",
+                            e.index, e.term
+                        ),
+                    );
+                }
+                match (*p, prev_term) {
+                    (Some(a), Some(b)) if a != b => self.fail(
+                        seed,
+                        format!("log matching: node {node} entry ({}, {}) follows term {b}, elsewhere {a}", e.index, e.term),
+                    ),
+                    (None, Some(b)) => *p = Some(b),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    pub fn saw_state(&mut self, seed: u64, node: NodeId, app: App) {
+        if app.applied == 0 {
+            return;
+        }
+        match self.states.get(&app.applied) {
+            None => {
+                self.states.insert(app.applied, app.hash);
+            }
+            Some(h) if *h != app.hash => self.fail(
+                seed,
+                format!(
+                    "state machine safety: node {node} differs after applying {}",
+                    app.applied
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    pub fn saw_commit(&mut self, seed: u64, e: &Entry, max_term: Term) {
+        let (t, _) = *self.committed.entry(e.index).or_insert((e.term, max_term));
+        if t != e.term {
+            self.fail(
+                seed,
+                format!("two different entries committed at {}", e.index),
+            );
+        }
+        self.first_index_of.entry(e.data.clone()).or_insert(e.index);
+    }
+
+    pub fn saw_read(&mut self, seed: u64, node: NodeId, rs: ReadState) {
+        self.reads_answered += 1;
+        if let Some(floor) = self.read_floor.remove(&rs.ctx)
+            && rs.index < floor
+        {
+            self.fail(
+                seed,
+                format!(
+                    "read {} on node {node} at {} misses commit {floor}",
+                    rs.ctx, rs.index
+                ),
+            );
+        }
+    }
+
+    /// Election safety, and leader completeness for every newly seen leader.
+    pub fn check_leaders(&mut self, seed: u64, nodes: &BTreeMap<NodeId, SimNode>) {
+        for n in nodes.values() {
+            let Some(r) = n.raft.as_ref() else { continue };
+            if r.role != Role::Leader {
+                continue;
+            }
+            let term = r.term;
+            match self.leaders.get(&term) {
+                Some(l) if *l != n.id => self.fail(
+                    seed,
+                    format!("election safety: {l} and {} both lead term {term}", n.id),
+                ),
+                Some(_) => {}
+                None => {
+                    self.leaders.insert(term, n.id);
+                }
+            }
+            if self.leaders_checked.insert((term, n.id)) {
+                for (i, (t, seen_at)) in &self.committed {
+                    if *seen_at < term && *i > r.snapshot_index() && r.log.term(*i) != Some(*t) {
+                        self.fail(
+                            seed,
+                            format!("leader completeness: leader {} of term {term} lacks committed ({i}, {t})", n.id),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Tests that need whole clusters: a deterministic simulated network
+//! (`harness`), the safety checks it enforces (`checks`), randomized fault
+//! schedules (`sim`) and scenario tests of single rules (`scenarios`).
+
+mod checks;
+mod harness;
+mod scenarios;
+mod sim;

@@ -1,0 +1,191 @@
+//! Opening a data dir: take its lock, recover the log and the newest
+//! snapshot, and rebuild what the state thread starts from.
+//!
+//! Layout of `<data-dir>/`: `lock` (held while running), `name` (this
+//! machine's name, so a restart needs no `-name`), `wal/` and `snap/` (see
+//! `wal`).
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use log::{info, warn};
+
+use crate::raft::Bootstrap;
+use crate::raft::types::{ConfChange, ConfState, EntryKind, Index, NodeId, Term};
+use crate::store::Store;
+use crate::wal::{Wal, WalOptions};
+
+use super::command::Command;
+use super::members::Members;
+use super::snapshot_data::SnapshotData;
+
+pub struct Recovered {
+    /// Held for the life of the process: a second etcd on this data dir is refused.
+    pub lock: File,
+    pub wal: Wal,
+    /// The last entry written to the log (what the WAL thread starts from).
+    pub last: (Index, Term),
+    pub bootstrap: Bootstrap,
+    pub store: Store,
+    pub members: Members,
+    /// Where the store stands: the snapshot it was restored from.
+    pub applied: (Index, Term),
+    /// Nothing was ever written here: a new member.
+    pub fresh: bool,
+}
+
+pub fn open(data_dir: &Path, name: &str, force: bool, wal_options: WalOptions) -> Result<Recovered, String> {
+    fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    let lock = take_lock(data_dir)?;
+    if force {
+        for sub in ["wal", "snap"] {
+            let path = data_dir.join(sub);
+            if path.exists() {
+                fs::remove_dir_all(&path)
+                    .map_err(|e| format!("-force: cannot remove {}: {e}", path.display()))?;
+            }
+        }
+        warn!(
+            "-force: discarded the log and snapshots in {}",
+            data_dir.display()
+        );
+    }
+    record_name(data_dir, name)?;
+
+    let (wal, rec) = Wal::open(data_dir, wal_options).map_err(|e| e.to_string())?;
+    if let Some((file, offset)) = &rec.truncated_tail {
+        warn!(
+            "cut a torn record at the end of the log: {} at offset {offset}",
+            file.display()
+        );
+    }
+    let mut store = Store::new();
+    let mut members = Members::default();
+    let mut voters: Vec<NodeId> = Vec::new();
+    let mut applied = (0, 0);
+    if let Some(snap) = &rec.snapshot {
+        let data = SnapshotData::decode(&snap.data)?;
+        store.restore(&data.store)?;
+        members = data.members;
+        voters = snap.meta.conf.voters.clone();
+        applied = (snap.meta.index, snap.meta.term);
+        info!("loaded snapshot at index {}", snap.meta.index);
+    }
+    // Raft needs the voters before anything is re-applied (a machine must
+    // know its cluster to hold an election), so read them, and the members'
+    // addresses, from every membership entry in the log.
+    for entry in &rec.entries {
+        if entry.kind != EntryKind::Normal || entry.data.is_empty() {
+            continue;
+        }
+        match Command::decode(&entry.data) {
+            Ok(Command::Join { member, .. }) => {
+                apply_conf(&mut voters, ConfChange::AddNode(member.id));
+                members.upsert(member);
+            }
+            Ok(Command::Remove { name, .. }) => {
+                if let Some(m) = members.remove(&name) {
+                    apply_conf(&mut voters, ConfChange::RemoveNode(m.id));
+                }
+            }
+            _ => {}
+        }
+    }
+    let last = rec
+        .entries
+        .last()
+        .map(|e| (e.index, e.term))
+        .unwrap_or(applied);
+    let fresh = rec.snapshot.is_none() && rec.entries.is_empty() && rec.hard_state.term == 0;
+    if !fresh {
+        info!(
+            "recovered the log: {} entries after index {}, committed up to {}",
+            rec.entries.len(),
+            applied.0,
+            rec.hard_state.commit
+        );
+    }
+    let bootstrap = Bootstrap {
+        hard_state: rec.hard_state,
+        snapshot: rec.snapshot.as_ref().map(|s| s.meta.clone()),
+        entries: rec.entries,
+        conf: ConfState { voters },
+    };
+    Ok(Recovered {
+        lock,
+        wal,
+        last,
+        bootstrap,
+        store,
+        members,
+        applied,
+        fresh,
+    })
+}
+
+fn apply_conf(voters: &mut Vec<NodeId>, cc: ConfChange) {
+    match cc {
+        ConfChange::AddNode(id) => {
+            if !voters.contains(&id) {
+                voters.push(id);
+                voters.sort_unstable();
+            }
+        }
+        ConfChange::RemoveNode(id) => voters.retain(|v| *v != id),
+    }
+}
+
+fn take_lock(data_dir: &Path) -> Result<File, String> {
+    let path = data_dir.join("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(format!(
+            "data dir {} is in use by another etcd process",
+            data_dir.display()
+        )),
+    }
+}
+
+/// Written once (and rewritten if the name changes) so that `-name` can be
+/// left out on a restart.
+fn record_name(data_dir: &Path, name: &str) -> Result<(), String> {
+    let path = data_dir.join("name");
+    if fs::read_to_string(&path).ok().as_deref().map(str::trim) == Some(name) {
+        return Ok(());
+    }
+    let tmp = data_dir.join("name.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(name.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        crate::wal::fsync_dir(data_dir)
+    };
+    write().map_err(|e| format!("cannot record the name in {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_open_of_the_same_data_dir_is_refused() {
+        let dir = std::env::temp_dir().join(format!("etcd-boot-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let first = open(&dir, "m1", false, WalOptions::default()).expect("first open");
+        assert!(first.fresh);
+        let second = open(&dir, "m1", false, WalOptions::default());
+        assert!(matches!(second, Err(ref e) if e.contains("in use")));
+        drop(first);
+        assert_eq!(fs::read_to_string(dir.join("name")).unwrap(), "m1");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

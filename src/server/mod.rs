@@ -1,0 +1,14 @@
+//! The machine's core: the state thread that owns Raft and the key tree,
+//! the WAL thread that makes its decisions durable, the member table, and
+//! the typed commands that travel through the log. No HTTP parsing here.
+
+pub mod boot;
+pub mod clock;
+pub mod command;
+pub mod members;
+pub mod outbox;
+pub mod requests;
+pub mod snapshot_data;
+pub mod state;
+pub mod stats;
+pub mod wal_thread;

@@ -1,0 +1,123 @@
+//! The messages the HTTP threads send to the state thread, and its answers.
+//! Every request carries its own reply channel; the state thread never
+//! blocks on one (replies go into unbounded or one-slot channels).
+
+use crossbeam_channel::Sender;
+
+use crate::raft::types::{Index, Term};
+use crate::store::{EtcdError, Event, KeyPath, StoreCommand, WatcherId};
+
+use super::members::Member;
+use super::stats::{LeaderStats, SelfStats};
+
+/// Where the answering machine stood when it answered: the headers
+/// `X-Etcd-Index`, `X-Raft-Index` and `X-Raft-Term`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub etcd_index: u64,
+    pub raft_index: Index,
+    pub raft_term: Term,
+}
+
+/// The answer to a write or a read of the key tree.
+#[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "sent once per request; boxing would add an allocation")]
+pub enum Reply {
+    Done {
+        event: Event,
+        at: Position,
+    },
+    Failed(EtcdError),
+    /// This machine is not the leader: send the client there (307).
+    Redirect {
+        leader_client_url: String,
+    },
+}
+
+/// What a watching client receives: first `Started` or an immediate
+/// `Event` (from history), then, for a waiting watch, events as they come.
+#[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "events dominate; boxing would add an allocation each")]
+pub enum WatchMessage {
+    Started { id: WatcherId, at: Position },
+    Event(Event),
+    Failed(EtcdError),
+}
+
+/// A request from the client API.
+pub enum ClientRequest {
+    /// A write: proposed to Raft on the leader, answered once applied.
+    Write {
+        cmd: StoreCommand,
+        reply: Sender<Reply>,
+    },
+    /// A read. `linearizable` (consistent/quorum) confirms leadership with a
+    /// quorum first and is redirected when this machine is not the leader.
+    Read {
+        key: KeyPath,
+        recursive: bool,
+        sorted: bool,
+        linearizable: bool,
+        reply: Sender<Reply>,
+    },
+    Watch {
+        key: KeyPath,
+        recursive: bool,
+        stream: bool,
+        since: Option<u64>,
+        events: Sender<WatchMessage>,
+    },
+    CancelWatch(WatcherId),
+    Cluster {
+        reply: Sender<ClusterView>,
+    },
+    StoreStats {
+        reply: Sender<String>,
+    },
+}
+
+/// A request from the peer API.
+pub enum PeerRequest {
+    /// Raft messages from another member.
+    Raft(Vec<crate::raft::Message>),
+    /// A machine asks to join (or to refresh its URLs).
+    Join {
+        member: Member,
+        reply: Sender<JoinReply>,
+    },
+    /// Remove a member by name.
+    Remove {
+        name: String,
+        reply: Sender<JoinReply>,
+    },
+    Cluster {
+        reply: Sender<ClusterView>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinReply {
+    /// Done; the cluster's members after the change.
+    Accepted {
+        members: Vec<Member>,
+    },
+    /// Not the leader: ask this peer URL instead.
+    Redirect {
+        leader_peer_url: String,
+    },
+    Failed(EtcdError),
+}
+
+/// A consistent picture of the cluster for the status endpoints.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    pub me: Member,
+    pub leader: Option<Member>,
+    /// Leader first, then the others by name.
+    pub members: Vec<Member>,
+    /// "leader", "follower" or "candidate".
+    pub role: &'static str,
+    pub position: Position,
+    pub self_stats: SelfStats,
+    pub leader_stats: Option<LeaderStats>,
+}

@@ -1,0 +1,925 @@
+//! The state thread: the one owner of Raft and the key tree.
+//!
+//! It loops over its inputs (client requests, peer messages, ticks, WAL
+//! reports), steps Raft, hands what must become durable to the WAL thread and
+//! what must travel to the peer senders, applies committed entries to the
+//! store and answers the clients waiting for them. It never blocks on IO:
+//! every channel it sends on is unbounded or owned by a thread that drains it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, select};
+use log::{debug, info, warn};
+
+use crate::raft::types::{
+    ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, SnapshotMeta, Term,
+};
+use crate::raft::{Entry, ProposeError, Raft, ReadState, Role};
+use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, WatcherId};
+
+use super::clock::now_nanos;
+use super::command::Command;
+use super::members::{MACHINES_DIR, Member, Members};
+use super::outbox::Outbox;
+use super::requests::{
+    ClientRequest, ClusterView, JoinReply, PeerRequest, Position, Reply, WatchMessage,
+};
+use super::snapshot_data::SnapshotData;
+use super::stats::SelfStats;
+use super::wal_thread::{Persisted, WalJob};
+
+/// How the state thread was set up.
+pub struct StateConfig {
+    pub me: Member,
+    /// Entries between two snapshots; 0 disables snapshots.
+    pub snapshot_count: u64,
+    /// How many ticks a write or a linearizable read may wait for its commit
+    /// before the client gets 300 "Raft Internal Error".
+    pub request_timeout_ticks: u64,
+    /// This machine starts a brand-new cluster and must register itself once
+    /// it leads.
+    pub register_self: bool,
+}
+
+/// The channels the state thread listens on.
+pub struct Inputs {
+    pub client: Receiver<ClientRequest>,
+    pub peer: Receiver<PeerRequest>,
+    pub tick: Receiver<std::time::Instant>,
+    pub persisted: Receiver<Persisted>,
+}
+
+enum Waiter {
+    Client(Sender<Reply>),
+    Join(Sender<JoinReply>),
+}
+
+struct PendingWrite {
+    term: Term,
+    waiter: Waiter,
+    deadline: u64,
+}
+
+struct PendingRead {
+    key: crate::store::KeyPath,
+    recursive: bool,
+    sorted: bool,
+    reply: Sender<Reply>,
+    deadline: u64,
+}
+
+struct Watcher {
+    events: Sender<WatchMessage>,
+    stream: bool,
+}
+
+pub struct StateThread {
+    cfg: StateConfig,
+    raft: Raft,
+    store: Store,
+    members: Members,
+    outbox: Box<dyn Outbox>,
+    wal: Sender<WalJob>,
+    applied: Index,
+    applied_term: Term,
+    snapshot_index: Index,
+    ticks: u64,
+    writes: BTreeMap<Index, PendingWrite>,
+    reads: BTreeMap<u64, PendingRead>,
+    reads_waiting_apply: Vec<(Index, PendingRead)>,
+    next_read_ctx: u64,
+    watchers: HashMap<WatcherId, Watcher>,
+    expiry_in_flight: Option<Index>,
+    self_registration: Option<Index>,
+    stats: SelfStats,
+    last_leader: Option<NodeId>,
+    /// The store index, published for the HTTP threads' error bodies.
+    store_index: Arc<AtomicU64>,
+}
+
+impl StateThread {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cfg: StateConfig,
+        raft: Raft,
+        store: Store,
+        members: Members,
+        applied: (Index, Term),
+        store_index: Arc<AtomicU64>,
+        outbox: Box<dyn Outbox>,
+        wal: Sender<WalJob>,
+    ) -> StateThread {
+        let stats = SelfStats {
+            name: cfg.me.name.clone(),
+            start_time: now_nanos(),
+            ..SelfStats::default()
+        };
+        let mut outbox = outbox;
+        outbox.set_members(&members);
+        StateThread {
+            cfg,
+            raft,
+            store,
+            members,
+            outbox,
+            wal,
+            applied: applied.0,
+            applied_term: applied.1,
+            snapshot_index: applied.0,
+            ticks: 0,
+            writes: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            reads_waiting_apply: Vec::new(),
+            next_read_ctx: 1,
+            watchers: HashMap::new(),
+            expiry_in_flight: None,
+            self_registration: None,
+            stats,
+            last_leader: None,
+            store_index,
+        }
+    }
+
+    /// Runs until every input channel is closed.
+    pub fn run(mut self, inputs: Inputs) {
+        self.process_ready();
+        loop {
+            select! {
+                recv(inputs.persisted) -> p => match p {
+                    Ok(p) => self.on_persisted(p),
+                    Err(_) => return,
+                },
+                recv(inputs.peer) -> r => match r {
+                    Ok(r) => self.on_peer(r),
+                    Err(_) => return,
+                },
+                recv(inputs.client) -> r => match r {
+                    Ok(r) => self.on_client(r),
+                    Err(_) => return,
+                },
+                recv(inputs.tick) -> _ => self.on_tick(),
+            }
+            self.process_ready();
+        }
+    }
+
+    // ---- inputs -------------------------------------------------------
+
+    fn on_persisted(&mut self, p: Persisted) {
+        self.send_messages(p.then_send);
+        self.raft.on_persisted(p.index, p.term);
+    }
+
+    fn on_tick(&mut self) {
+        self.ticks += 1;
+        self.raft.tick();
+        self.propose_due_expiry();
+        self.fail_overdue_requests();
+    }
+
+    fn on_client(&mut self, req: ClientRequest) {
+        match req {
+            ClientRequest::Write { cmd, reply } => self.propose_write(cmd, reply),
+            ClientRequest::Read {
+                key,
+                recursive,
+                sorted,
+                linearizable,
+                reply,
+            } => {
+                let read = PendingRead {
+                    key,
+                    recursive,
+                    sorted,
+                    reply,
+                    deadline: self.ticks + self.cfg.request_timeout_ticks,
+                };
+                if linearizable {
+                    self.start_linearizable_read(read);
+                } else {
+                    self.answer_read(read);
+                }
+            }
+            ClientRequest::Watch {
+                key,
+                recursive,
+                stream,
+                since,
+                events,
+            } => self.start_watch(key, recursive, stream, since, events),
+            ClientRequest::CancelWatch(id) => {
+                self.store.cancel_watch(id);
+                self.watchers.remove(&id);
+            }
+            ClientRequest::Cluster { reply } => {
+                let _ = reply.send(self.cluster_view());
+            }
+            ClientRequest::StoreStats { reply } => {
+                let _ = reply.send(self.store.stats().to_json());
+            }
+        }
+    }
+
+    fn on_peer(&mut self, req: PeerRequest) {
+        match req {
+            PeerRequest::Raft(msgs) => {
+                let now = now_nanos();
+                for m in msgs {
+                    if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+                        self.stats.recv_append_cnt += 1;
+                        let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
+                        self.stats.recv.record(now, bytes);
+                    }
+                    self.raft.step(m);
+                }
+            }
+            PeerRequest::Join { member, reply } => self.propose_join(member, reply),
+            PeerRequest::Remove { name, reply } => self.propose_remove(name, reply),
+            PeerRequest::Cluster { reply } => {
+                let _ = reply.send(self.cluster_view());
+            }
+        }
+    }
+
+    // ---- proposing ----------------------------------------------------
+
+    fn position(&self) -> Position {
+        let status = self.raft.status();
+        Position {
+            etcd_index: self.store.index(),
+            raft_index: status.commit,
+            raft_term: status.term,
+        }
+    }
+
+    fn leader_member(&self) -> Option<&Member> {
+        self.raft
+            .status()
+            .leader
+            .and_then(|id| self.members.by_id(id))
+    }
+
+    fn is_leader(&self) -> bool {
+        self.raft.status().role == Role::Leader
+    }
+
+    /// The answer for a request that only the leader can serve.
+    fn not_leader_reply(&self) -> Reply {
+        match self.leader_member() {
+            Some(leader) if leader.id != self.cfg.me.id => Reply::Redirect {
+                leader_client_url: leader.client_url.clone(),
+            },
+            _ => Reply::Failed(EtcdError::new(
+                ErrorCode::RaftInternal,
+                "",
+                self.store.index(),
+            )),
+        }
+    }
+
+    fn propose(&mut self, cmd: &Command, waiter: Waiter) {
+        let term = self.raft.status().term;
+        match self.raft.propose(cmd.encode()) {
+            Ok(index) => {
+                let deadline = self.ticks + self.cfg.request_timeout_ticks;
+                self.writes.insert(
+                    index,
+                    PendingWrite {
+                        term,
+                        waiter,
+                        deadline,
+                    },
+                );
+            }
+            Err(ProposeError::NotLeader { .. }) => match waiter {
+                Waiter::Client(reply) => {
+                    let _ = reply.send(self.not_leader_reply());
+                }
+                Waiter::Join(reply) => {
+                    let _ = reply.send(self.join_redirect());
+                }
+            },
+            Err(e) => {
+                debug!("proposal dropped: {e:?}");
+                self.fail_waiter(waiter);
+            }
+        }
+    }
+
+    fn propose_write(&mut self, cmd: StoreCommand, reply: Sender<Reply>) {
+        if !self.is_leader() {
+            let _ = reply.send(self.not_leader_reply());
+            return;
+        }
+        let cmd = Command::Store {
+            time: now_nanos(),
+            cmd,
+        };
+        self.propose(&cmd, Waiter::Client(reply));
+    }
+
+    fn join_redirect(&self) -> JoinReply {
+        match self.leader_member() {
+            Some(leader) if leader.id != self.cfg.me.id => JoinReply::Redirect {
+                leader_peer_url: leader.peer_url.clone(),
+            },
+            _ => JoinReply::Failed(EtcdError::new(
+                ErrorCode::RaftInternal,
+                "",
+                self.store.index(),
+            )),
+        }
+    }
+
+    fn propose_join(&mut self, member: Member, reply: Sender<JoinReply>) {
+        if !self.is_leader() {
+            let _ = reply.send(self.join_redirect());
+            return;
+        }
+        if let Some(other) = self.members.by_peer_url(&member.peer_url)
+            && other.name != member.name
+        {
+            let err = EtcdError::new(
+                ErrorCode::ExistingPeerAddr,
+                member.client_url.clone(),
+                self.store.index(),
+            );
+            let _ = reply.send(JoinReply::Failed(err));
+            return;
+        }
+        let known = self.members.get(&member.name) == Some(&member);
+        let voter = self.raft.status().voters.contains(&member.id);
+        if known && voter {
+            let _ = reply.send(JoinReply::Accepted {
+                members: self.members.iter().cloned().collect(),
+            });
+            return;
+        }
+        let cmd = Command::Join {
+            time: now_nanos(),
+            member,
+        };
+        self.propose(&cmd, Waiter::Join(reply));
+    }
+
+    fn propose_remove(&mut self, name: String, reply: Sender<JoinReply>) {
+        if !self.is_leader() {
+            let _ = reply.send(self.join_redirect());
+            return;
+        }
+        if self.members.get(&name).is_none() {
+            let err = EtcdError::new(
+                ErrorCode::KeyNotFound,
+                format!("{MACHINES_DIR}/{name}"),
+                self.store.index(),
+            );
+            let _ = reply.send(JoinReply::Failed(err));
+            return;
+        }
+        let cmd = Command::Remove {
+            time: now_nanos(),
+            name,
+        };
+        self.propose(&cmd, Waiter::Join(reply));
+    }
+
+    /// Expiry is decided by the leader's clock, carried in the log, so every
+    /// replica removes the same nodes at the same store index.
+    fn propose_due_expiry(&mut self) {
+        if self.expiry_in_flight.is_some() || !self.is_leader() {
+            return;
+        }
+        let now = now_nanos();
+        let due = matches!(self.store.next_expiration(), Some(at) if at <= now);
+        if due && let Ok(index) = self.raft.propose(Command::ExpireDue { time: now }.encode()) {
+            self.expiry_in_flight = Some(index);
+        }
+    }
+
+    fn fail_waiter(&self, waiter: Waiter) {
+        let err = EtcdError::new(ErrorCode::RaftInternal, "", self.store.index());
+        match waiter {
+            Waiter::Client(reply) => {
+                let _ = reply.send(Reply::Failed(err));
+            }
+            Waiter::Join(reply) => {
+                let _ = reply.send(JoinReply::Failed(err));
+            }
+        }
+    }
+
+    /// A write or read that could not commit in time gets 300; the client
+    /// must not hang when the cluster has lost its majority.
+    fn fail_overdue_requests(&mut self) {
+        let now = self.ticks;
+        let overdue: Vec<Index> = self
+            .writes
+            .iter()
+            .filter(|(_, w)| w.deadline <= now)
+            .map(|(i, _)| *i)
+            .collect();
+        for index in overdue {
+            if let Some(w) = self.writes.remove(&index) {
+                self.fail_waiter(w.waiter);
+            }
+        }
+        let overdue: Vec<u64> = self
+            .reads
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(c, _)| *c)
+            .collect();
+        for ctx in overdue {
+            if let Some(r) = self.reads.remove(&ctx) {
+                self.fail_waiter(Waiter::Client(r.reply));
+            }
+        }
+        let (late, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reads_waiting_apply)
+            .into_iter()
+            .partition(|(_, r)| r.deadline <= now);
+        self.reads_waiting_apply = waiting;
+        for (_, r) in late {
+            self.fail_waiter(Waiter::Client(r.reply));
+        }
+        if let Some(index) = self.expiry_in_flight
+            && index <= self.applied
+        {
+            self.expiry_in_flight = None;
+        }
+    }
+
+    // ---- reads and watches -------------------------------------------
+
+    fn answer_read(&mut self, read: PendingRead) {
+        let at = self.position();
+        let reply = match self
+            .store
+            .get(&read.key, read.recursive, read.sorted, now_nanos())
+        {
+            Ok(event) => Reply::Done { event, at },
+            Err(e) => Reply::Failed(e),
+        };
+        let _ = read.reply.send(reply);
+    }
+
+    /// ReadIndex: the leader confirms with a quorum that it still leads,
+    /// then answers once it has applied up to the commit index it had.
+    fn start_linearizable_read(&mut self, read: PendingRead) {
+        if !self.is_leader() {
+            let _ = read.reply.send(self.not_leader_reply());
+            return;
+        }
+        let ctx = self.next_read_ctx;
+        self.next_read_ctx += 1;
+        match self.raft.read_index(ctx) {
+            Ok(()) => {
+                self.reads.insert(ctx, read);
+            }
+            Err(_) => {
+                let _ = read.reply.send(self.not_leader_reply());
+            }
+        }
+    }
+
+    fn on_read_state(&mut self, rs: ReadState) {
+        if let Some(read) = self.reads.remove(&rs.ctx) {
+            if rs.index <= self.applied {
+                self.answer_read(read);
+            } else {
+                self.reads_waiting_apply.push((rs.index, read));
+            }
+        }
+    }
+
+    fn answer_reads_now_applied(&mut self) {
+        if self.reads_waiting_apply.is_empty() {
+            return;
+        }
+        let applied = self.applied;
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reads_waiting_apply)
+            .into_iter()
+            .partition(|(index, _)| *index <= applied);
+        self.reads_waiting_apply = waiting;
+        for (_, read) in ready {
+            self.answer_read(read);
+        }
+    }
+
+    fn start_watch(
+        &mut self,
+        key: crate::store::KeyPath,
+        recursive: bool,
+        stream: bool,
+        since: Option<u64>,
+        events: Sender<WatchMessage>,
+    ) {
+        let mut since = since;
+        let mut started = false;
+        loop {
+            match self.store.watch(&key, recursive, stream, since) {
+                Ok(WatchOutcome::Ready(event)) => {
+                    if !started {
+                        let _ = events.send(WatchMessage::Started {
+                            id: 0,
+                            at: self.position(),
+                        });
+                        started = true;
+                    }
+                    let next = event.index + 1;
+                    let _ = events.send(WatchMessage::Event(event));
+                    if !stream {
+                        return;
+                    }
+                    // A stream replays the history, then goes on live.
+                    since = Some(next);
+                }
+                Ok(WatchOutcome::Waiting(id)) => {
+                    if !started {
+                        let _ = events.send(WatchMessage::Started {
+                            id,
+                            at: self.position(),
+                        });
+                    }
+                    self.watchers.insert(id, Watcher { events, stream });
+                    return;
+                }
+                Err(e) => {
+                    let _ = events.send(WatchMessage::Failed(e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn deliver_watch_events(&mut self) {
+        for (id, event) in self.store.take_notifications() {
+            let Some(w) = self.watchers.get(&id) else {
+                continue;
+            };
+            let delivered = w.events.send(WatchMessage::Event(event)).is_ok();
+            if !w.stream || !delivered {
+                self.watchers.remove(&id);
+                if !delivered {
+                    self.store.cancel_watch(id);
+                }
+            }
+        }
+    }
+
+    // ---- the Ready loop ----------------------------------------------
+
+    fn send_messages(&mut self, msgs: Vec<crate::raft::Message>) {
+        if msgs.is_empty() {
+            return;
+        }
+        let now = now_nanos();
+        for m in &msgs {
+            if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+                self.stats.send_append_cnt += 1;
+                let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
+                self.stats.send.record(now, bytes);
+            }
+        }
+        self.outbox.send(msgs);
+    }
+
+    fn process_ready(&mut self) {
+        while self.raft.has_ready() {
+            let rd = self.raft.ready();
+            self.send_messages(rd.messages);
+            if let Some(snap) = &rd.snapshot {
+                self.install_snapshot(snap);
+            }
+            let must_persist =
+                rd.snapshot.is_some() || !rd.entries.is_empty() || rd.hard_state.is_some();
+            if must_persist || !rd.persisted_messages.is_empty() {
+                // Even messages with nothing new to persist go through the
+                // WAL thread, so they leave after every earlier write is durable.
+                let job = WalJob::Persist {
+                    snapshot: rd.snapshot,
+                    entries: rd.entries,
+                    hard_state: rd.hard_state,
+                    then_send: rd.persisted_messages,
+                };
+                if self.wal.send(job).is_err() {
+                    warn!("the WAL thread is gone; stopping");
+                    std::process::exit(1);
+                }
+            }
+            for entry in rd.committed {
+                self.apply(entry);
+            }
+            self.deliver_watch_events();
+            for rs in rd.read_states {
+                self.on_read_state(rs);
+            }
+            self.answer_reads_now_applied();
+            if rd.leader_changed {
+                self.on_leader_change();
+            }
+            self.maybe_snapshot();
+        }
+        self.store_index
+            .store(self.store.index(), Ordering::Release);
+    }
+
+    fn on_leader_change(&mut self) {
+        let status = self.raft.status();
+        self.stats.state = match status.role {
+            Role::Leader => "leader".into(),
+            Role::Follower => "follower".into(),
+            _ => String::new(),
+        };
+        if status.leader != self.last_leader {
+            self.last_leader = status.leader;
+            self.stats.leader_since = now_nanos();
+            self.stats.leader_name = self
+                .leader_member()
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            match self.leader_member() {
+                Some(m) => info!(
+                    "{}: leader is now {} (term {})",
+                    self.cfg.me.name, m.name, status.term
+                ),
+                None if status.leader.is_some() => {
+                    info!(
+                        "{}: leader elected in term {}",
+                        self.cfg.me.name, status.term
+                    )
+                }
+                None => info!("{}: no leader (term {})", self.cfg.me.name, status.term),
+            }
+        }
+        if status.role == Role::Leader {
+            self.register_self_if_needed();
+        }
+    }
+
+    /// A brand-new cluster's first member registers itself as soon as it
+    /// leads: that registration is store index 1.
+    fn register_self_if_needed(&mut self) {
+        if !self.cfg.register_self || self.self_registration.is_some() {
+            return;
+        }
+        let me = self.cfg.me.clone();
+        if self.members.get(&me.name) == Some(&me) {
+            self.cfg.register_self = false;
+            return;
+        }
+        if let Ok(index) = self.raft.propose(
+            Command::Join {
+                time: now_nanos(),
+                member: me,
+            }
+            .encode(),
+        ) {
+            self.self_registration = Some(index);
+        }
+    }
+
+    fn install_snapshot(&mut self, snap: &Snapshot) {
+        match SnapshotData::decode(&snap.data) {
+            Ok(data) => {
+                if let Err(e) = self.store.restore(&data.store) {
+                    warn!("snapshot from the leader has an unreadable store: {e}");
+                    std::process::exit(1);
+                }
+                self.members = data.members;
+                self.outbox.set_members(&self.members);
+                self.applied = snap.meta.index;
+                self.applied_term = snap.meta.term;
+                self.snapshot_index = snap.meta.index;
+                info!(
+                    "{}: installed snapshot at index {}",
+                    self.cfg.me.name, snap.meta.index
+                );
+            }
+            Err(e) => {
+                warn!("snapshot from the leader is unreadable: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Every `snapshot_count` applied entries the tree is written out and the
+    /// log before it dropped, so the data dir stays bounded.
+    fn maybe_snapshot(&mut self) {
+        let count = self.cfg.snapshot_count;
+        if count == 0 || self.applied < self.snapshot_index + count {
+            return;
+        }
+        let data = SnapshotData {
+            store: self.store.snapshot(),
+            members: self.members.clone(),
+        };
+        let snap = Snapshot {
+            meta: SnapshotMeta {
+                index: self.applied,
+                term: self.applied_term,
+                conf: ConfState {
+                    voters: self.raft.status().voters.clone(),
+                },
+            },
+            data: data.encode(),
+        };
+        self.snapshot_index = self.applied;
+        self.raft.compact(snap.clone());
+        if self.wal.send(WalJob::Compact(snap)).is_err() {
+            std::process::exit(1);
+        }
+    }
+
+    // ---- applying -----------------------------------------------------
+
+    fn apply(&mut self, entry: Entry) {
+        if entry.index <= self.applied {
+            return;
+        }
+        self.applied = entry.index;
+        self.applied_term = entry.term;
+        let pending = match self.writes.remove(&entry.index) {
+            // Another leader's entry took this index: our proposal was lost.
+            Some(w) if w.term != entry.term => {
+                self.fail_waiter(w.waiter);
+                None
+            }
+            other => other,
+        };
+        if entry.kind != EntryKind::Normal || entry.data.is_empty() {
+            return;
+        }
+        let cmd = match Command::decode(&entry.data) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                warn!("skipping log entry {}: {e}", entry.index);
+                return;
+            }
+        };
+        match cmd {
+            Command::Store { time, cmd } => {
+                let result = self.store.apply(&cmd, time);
+                if let Some(PendingWrite {
+                    waiter: Waiter::Client(reply),
+                    ..
+                }) = pending
+                {
+                    let reply_msg = match result {
+                        Ok(event) => Reply::Done {
+                            at: Position {
+                                etcd_index: event.index,
+                                ..self.position()
+                            },
+                            event,
+                        },
+                        Err(e) => Reply::Failed(e),
+                    };
+                    let _ = reply.send(reply_msg);
+                }
+            }
+            Command::ExpireDue { time } => {
+                let expired = self.store.expire_due(time);
+                if !expired.is_empty() {
+                    debug!("expired {} node(s)", expired.len());
+                }
+                if self.expiry_in_flight == Some(entry.index) {
+                    self.expiry_in_flight = None;
+                }
+            }
+            Command::Join { time, member } => {
+                let result = self.apply_join(&member, time);
+                self.answer_membership(pending, result);
+            }
+            Command::Remove { time, name } => {
+                let result = self.apply_remove(&name, time);
+                self.answer_membership(pending, result);
+            }
+        }
+    }
+
+    fn answer_membership(&mut self, pending: Option<PendingWrite>, result: Result<(), EtcdError>) {
+        if let Some(PendingWrite {
+            waiter: Waiter::Join(reply),
+            ..
+        }) = pending
+        {
+            let answer = match result {
+                Ok(()) => JoinReply::Accepted {
+                    members: self.members.iter().cloned().collect(),
+                },
+                Err(e) => JoinReply::Failed(e),
+            };
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Registers a member: a new name creates its registry entry (one store
+    /// index), a changed address updates it, an unchanged one uses no index.
+    fn apply_join(&mut self, member: &Member, time: i64) -> Result<(), EtcdError> {
+        if let Some(other) = self.members.by_peer_url(&member.peer_url)
+            && other.name != member.name
+        {
+            return Err(EtcdError::new(
+                ErrorCode::ExistingPeerAddr,
+                member.client_url.clone(),
+                self.store.index(),
+            ));
+        }
+        let value = member.registry_value();
+        let key = member.registry_key();
+        let current = self
+            .store
+            .get(&key, false, false, time)
+            .ok()
+            .and_then(|e| e.node.value);
+        let cmd = match current {
+            Some(v) if v == value => None,
+            Some(_) => Some(StoreCommand::Update {
+                key,
+                value,
+                ttl: None,
+            }),
+            None => Some(StoreCommand::Create {
+                key,
+                value,
+                dir: false,
+                ttl: None,
+                in_order: false,
+            }),
+        };
+        if let Some(cmd) = cmd {
+            self.store.apply(&cmd, time)?;
+        }
+        let is_new = self.members.get(&member.name).is_none();
+        self.members.upsert(member.clone());
+        self.raft.apply_conf_change(ConfChange::AddNode(member.id));
+        self.outbox.set_members(&self.members);
+        if is_new {
+            info!("member {} joined ({})", member.name, member.peer_url);
+        } else {
+            info!(
+                "member {} now at {} / {}",
+                member.name, member.peer_url, member.client_url
+            );
+        }
+        Ok(())
+    }
+
+    fn apply_remove(&mut self, name: &str, time: i64) -> Result<(), EtcdError> {
+        let Some(member) = self.members.remove(name) else {
+            return Ok(());
+        };
+        let cmd = StoreCommand::Delete {
+            key: member.registry_key(),
+            dir: false,
+            recursive: false,
+        };
+        let result = self.store.apply(&cmd, time).map(|_| ());
+        self.raft
+            .apply_conf_change(ConfChange::RemoveNode(member.id));
+        self.outbox.set_members(&self.members);
+        info!("member {name} removed");
+        if member.id == self.cfg.me.id {
+            // Removal is final: this machine is no longer a member.
+            warn!("{name}: this machine was removed from the cluster; exiting");
+            std::process::exit(0);
+        }
+        result
+    }
+
+    // ---- status ---------------------------------------------------------
+
+    fn cluster_view(&self) -> ClusterView {
+        let status = self.raft.status();
+        let role = match status.role {
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            _ => "candidate",
+        };
+        let leader = self.leader_member().cloned();
+        let members = self.members.leader_first(status.leader);
+        let leader_stats = if status.role == Role::Leader {
+            Some(self.outbox.leader_stats(&self.cfg.me.name))
+        } else {
+            None
+        };
+        let mut self_stats = self.stats.clone();
+        self_stats.leader_name = leader.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+        self_stats.state = match status.role {
+            Role::Leader => "leader".into(),
+            Role::Follower if status.leader.is_some() => "follower".into(),
+            _ => String::new(),
+        };
+        ClusterView {
+            me: self.cfg.me.clone(),
+            leader,
+            members,
+            role,
+            position: self.position(),
+            self_stats,
+            leader_stats,
+        }
+    }
+}

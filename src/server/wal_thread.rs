@@ -1,0 +1,105 @@
+//! The WAL thread: the only place where the state thread's decisions become
+//! durable. It drains every job queued while the previous fsync ran and
+//! covers them all with one `fdatasync` (group commit), then tells the state
+//! thread how far the log is durable, handing back the messages that were
+//! waiting for that (vote grants, append acknowledgements).
+
+use crossbeam_channel::{Receiver, Sender};
+use log::{error, info};
+
+use crate::raft::Message;
+use crate::raft::types::{Entry, HardState, Index, Snapshot, Term};
+use crate::wal::Wal;
+
+/// Work for the WAL thread, in the order the state thread produced it.
+pub enum WalJob {
+    /// One Raft `Ready`'s durable part.
+    Persist {
+        snapshot: Option<Snapshot>,
+        entries: Vec<Entry>,
+        hard_state: Option<HardState>,
+        /// Sent only once all of the above is on disk.
+        then_send: Vec<Message>,
+    },
+    /// A snapshot this machine took of its own applied state (log compaction).
+    Compact(Snapshot),
+}
+
+/// Reported back after each group commit.
+pub struct Persisted {
+    pub index: Index,
+    pub term: Term,
+    pub then_send: Vec<Message>,
+}
+
+/// Runs until the job channel closes. An IO error on the log is fatal: a
+/// machine that cannot make its log durable must not keep acknowledging.
+pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Sender<Persisted>) {
+    let (mut last_index, mut last_term) = last;
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let mut then_send = Vec::new();
+        let mut wrote = false;
+        for job in batch {
+            let result = match job {
+                WalJob::Persist {
+                    snapshot,
+                    entries,
+                    hard_state,
+                    then_send: msgs,
+                } => {
+                    then_send.extend(msgs);
+                    let mut r = Ok(());
+                    if let Some(snap) = snapshot {
+                        last_index = snap.meta.index;
+                        last_term = snap.meta.term;
+                        r = wal.save_snapshot(&snap, true);
+                        if r.is_ok() {
+                            info!(
+                                "installed snapshot at index {} from the leader",
+                                snap.meta.index
+                            );
+                        }
+                    }
+                    if r.is_ok() && (!entries.is_empty() || hard_state.is_some()) {
+                        if let Some(e) = entries.last() {
+                            last_index = e.index;
+                            last_term = e.term;
+                        }
+                        wrote = true;
+                        r = wal.append(&entries, hard_state.as_ref());
+                    }
+                    r
+                }
+                WalJob::Compact(snap) => {
+                    let index = snap.meta.index;
+                    let r = wal.save_snapshot(&snap, false);
+                    if r.is_ok() {
+                        info!("snapshot taken at index {index}; older log segments removed");
+                    }
+                    r
+                }
+            };
+            if let Err(e) = result {
+                fatal(&e);
+            }
+        }
+        if wrote && let Err(e) = wal.sync() {
+            fatal(&e);
+        }
+        let report = Persisted {
+            index: last_index,
+            term: last_term,
+            then_send,
+        };
+        if done.send(report).is_err() {
+            return;
+        }
+    }
+}
+
+fn fatal(e: &std::io::Error) -> ! {
+    error!("cannot write the log: {e}; stopping so no unsaved write is acknowledged");
+    std::process::exit(1);
+}

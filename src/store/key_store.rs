@@ -1,0 +1,238 @@
+//! The `Store` type: reads, watches, expiry, stats, snapshots. The write
+//! commands live in `writes.rs`.
+
+use super::error::{ErrorCode, EtcdError};
+use super::event::{Action, Event, NodeView};
+use super::history::EventHistory;
+use super::node::{Listing, Node};
+use super::path::KeyPath;
+use super::stats::StoreStats;
+use super::time::UnixNanos;
+use super::tree::Tree;
+use super::watch::{WatchOutcome, WatcherHub, WatcherId, key_matches};
+use serde::{Deserialize, Serialize};
+
+/// The v2 key tree with its store index, event history, counters and the
+/// watchers registered on this machine.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub(super) tree: Tree,
+    /// Counts every change of the tree, and nothing else.
+    pub(super) index: u64,
+    pub(super) history: EventHistory,
+    /// Counters; `watchers` is left at 0 here and filled in by `stats()`.
+    pub(super) stats: StoreStats,
+    pub(super) hub: WatcherHub,
+}
+
+/// What a snapshot holds (the same on every machine for the same log).
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    index: u64,
+    root: &'a Node,
+    history: &'a EventHistory,
+    stats: &'a StoreStats,
+}
+
+#[derive(Deserialize)]
+struct SnapshotIn {
+    index: u64,
+    root: Node,
+    history: EventHistory,
+    stats: StoreStats,
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    /// The current store index.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Reads a file or lists a directory (`recursive`: the whole visible
+    /// subtree). Listings are always in key byte order, so `sorted` changes
+    /// nothing (0.4.6 left the unsorted order unspecified). `ttl` in the
+    /// views is computed from `now`.
+    pub fn get(
+        &mut self,
+        key: &KeyPath,
+        recursive: bool,
+        _sorted: bool,
+        now: UnixNanos,
+    ) -> Result<Event, EtcdError> {
+        let listing = if recursive {
+            Listing::Recursive
+        } else {
+            Listing::Children
+        };
+        match self.tree.find(key, self.index) {
+            Ok(node) => {
+                let node = node.view(key, now, listing);
+                self.stats.gets_success += 1;
+                Ok(Event {
+                    action: Action::Get,
+                    node,
+                    prev_node: None,
+                    index: self.index,
+                })
+            }
+            Err(error) => {
+                self.stats.gets_fail += 1;
+                Err(error)
+            }
+        }
+    }
+
+    /// Removes every node whose expiration is at or before `now`, earliest
+    /// first (ties by key), each with its subtree, its own index and one
+    /// `expire` event.
+    pub fn expire_due(&mut self, now: UnixNanos) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(entry) = self.tree.next_expiration().cloned() {
+            let (expiration, path) = &entry;
+            if *expiration > now {
+                break;
+            }
+            let Some((prev_node, created_index)) = self
+                .tree
+                .find(path, self.index)
+                .ok()
+                .map(|node| (node.view(path, now, Listing::Bare), node.created_index))
+            else {
+                self.tree.forget_expiration(&entry);
+                continue;
+            };
+            let Some((_, removed)) = self.tree.remove(path) else {
+                self.tree.forget_expiration(&entry);
+                continue;
+            };
+            self.index += 1;
+            // The `node` of an expire event has neither value nor dir.
+            let event = Event {
+                action: Action::Expire,
+                node: removed_node_view(path, false, self.index, created_index),
+                prev_node: Some(prev_node),
+                index: self.index,
+            };
+            self.stats.expire_count += 1;
+            self.record(&event, &removed);
+            events.push(event);
+        }
+        events
+    }
+
+    /// The earliest expiration in the tree, so the leader proposes an expiry
+    /// tick only when something is due.
+    pub fn next_expiration(&self) -> Option<UnixNanos> {
+        self.tree
+            .next_expiration()
+            .map(|(expiration, _)| *expiration)
+    }
+
+    /// Watches `key` (with `recursive`, its visible subtree). `since` = None
+    /// or 0 waits for the next change; otherwise the first matching event
+    /// with index ≥ `since` is returned at once if it is still in the
+    /// history (older than the history → 401). A `stream` watcher that gets
+    /// `Ready` is not registered: call `watch` again with
+    /// `since = event.index + 1` to keep streaming.
+    pub fn watch(
+        &mut self,
+        key: &KeyPath,
+        recursive: bool,
+        stream: bool,
+        since: Option<u64>,
+    ) -> Result<WatchOutcome, EtcdError> {
+        let start = match since {
+            Some(asked) if asked > 0 => asked,
+            _ => self.index + 1,
+        };
+        let found = self.history.scan(start, self.index, |changed| {
+            key_matches(key, recursive, changed)
+        })?;
+        if let Some(event) = found {
+            return Ok(WatchOutcome::Ready(event.clone()));
+        }
+        let id = self.hub.register(key.clone(), recursive, stream, start);
+        Ok(WatchOutcome::Waiting(id))
+    }
+
+    pub fn cancel_watch(&mut self, id: WatcherId) {
+        self.hub.cancel(id);
+    }
+
+    /// Events for watchers produced since the last call, in order.
+    pub fn take_notifications(&mut self) -> Vec<(WatcherId, Event)> {
+        self.hub.take_notifications()
+    }
+
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            watchers: self.hub.count() as u64,
+            ..self.stats.clone()
+        }
+    }
+
+    /// Tree, index, history and counters as JSON bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snapshot = SnapshotOut {
+            index: self.index,
+            root: self.tree.root(),
+            history: &self.history,
+            stats: &self.stats,
+        };
+        // Every map key is a string, so serialization cannot fail; an empty
+        // result would be refused by `restore` rather than misread.
+        serde_json::to_vec(&snapshot).unwrap_or_default()
+    }
+
+    /// Replaces tree, index, history and counters. Registered watchers stay
+    /// and are not told about the changes folded into the snapshot.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let snapshot: SnapshotIn = serde_json::from_slice(bytes)
+            .map_err(|error| format!("bad store snapshot: {error}"))?;
+        if !snapshot.root.is_dir() {
+            return Err("bad store snapshot: the root is not a directory".to_string());
+        }
+        self.tree = Tree::from_root(snapshot.root);
+        self.index = snapshot.index;
+        self.history = snapshot.history;
+        self.stats = StoreStats {
+            watchers: 0,
+            ..snapshot.stats
+        };
+        Ok(())
+    }
+
+    /// Keeps a successful change in the history and tells the watchers.
+    pub(super) fn record(&mut self, event: &Event, removed: &[KeyPath]) {
+        self.history.push(event.clone());
+        self.hub.notify(event, removed);
+    }
+
+    pub(super) fn root_read_only(&self) -> EtcdError {
+        EtcdError::new(ErrorCode::RootReadOnly, "/", self.index)
+    }
+}
+
+/// The `node` of a delete / compare-and-delete / expire result: key and
+/// indices only (plus `dir` for a deleted directory).
+pub(super) fn removed_node_view(
+    path: &KeyPath,
+    dir: bool,
+    modified_index: u64,
+    created_index: u64,
+) -> NodeView {
+    NodeView {
+        key: path.as_str().to_string(),
+        value: None,
+        dir,
+        expiration: None,
+        ttl: None,
+        nodes: None,
+        modified_index,
+        created_index,
+    }
+}
