@@ -13,7 +13,7 @@ free_port() {
 
 cleanup() {
     for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
     done
     [ -n "${WORK:-}" ] && rm -rf "$WORK"
 }

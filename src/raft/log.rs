@@ -66,10 +66,12 @@ impl RaftLog {
         self.unsent = self.snap_index + 1;
     }
 
+    #[cfg(test)]
     pub fn first_index(&self) -> Index {
         self.snap_index + 1
     }
 
+    #[cfg(test)]
     pub fn snapshot_index(&self) -> Index {
         self.snap_index
     }

@@ -7,6 +7,21 @@
 //! replication flow control, commit, read-index and membership changes.
 //! It never does IO, never reads a clock, never spawns threads, and never
 //! lets hash-map iteration order influence anything.
+//!
+//! How the application drives it (one thread owns the `Raft`):
+//! - `tick()` at a fixed period; `step(msg)` for every peer message.
+//! - Loop `while has_ready() { ready() }`: give `snapshot`, `entries` and
+//!   `hard_state` to the WAL (in that order), send `messages` now and
+//!   `persisted_messages` once the WAL has fsynced that Ready, apply
+//!   `committed` (decode ConfChange entries with `ConfChange::decode` and
+//!   call `apply_conf_change`), serve `read_states` once applied >= index.
+//! - After each fsync, `on_persisted(index, term)` of the last entry (or
+//!   snapshot) written.
+//! - After a restart, pass the loaded snapshot to `compact()` so Raft can
+//!   send it to lagging followers.
+//! - Tell `report_snapshot(id, ok)` whether a Snapshot message was
+//!   delivered (Raft retries on its own after an election timeout of
+//!   heartbeats otherwise), and `report_unreachable(id)` on send errors.
 
 mod conf_change;
 mod config;

@@ -22,6 +22,8 @@ pub struct Progress {
     max_inflight: usize,
     /// Heard from since the last CheckQuorum round.
     pub recent_active: bool,
+    /// Snapshot only: heartbeat answers since the snapshot was sent.
+    heartbeats_while_snapshotting: usize,
 }
 
 impl Progress {
@@ -34,6 +36,7 @@ impl Progress {
             inflight: VecDeque::new(),
             max_inflight: max_inflight.max(1),
             recent_active: true,
+            heartbeats_while_snapshotting: 0,
         }
     }
 
@@ -75,8 +78,16 @@ impl Progress {
 
     pub fn become_snapshot(&mut self, index: Index) {
         self.state = ProgressState::Snapshot { index };
+        self.heartbeats_while_snapshotting = 0;
         self.probe_sent = false;
         self.inflight.clear();
+    }
+
+    /// The follower answers heartbeats but has not confirmed the snapshot
+    /// for `limit` of them: assume it was lost even if nobody reported so.
+    pub fn snapshot_stalled(&self, limit: usize) -> bool {
+        matches!(self.state, ProgressState::Snapshot { .. })
+            && self.heartbeats_while_snapshotting >= limit
     }
 
     /// The snapshot did not arrive: probe again from what the follower holds.
@@ -124,14 +135,21 @@ impl Progress {
                     return false;
                 }
                 self.become_probe();
-                self.next_index = (hint + 1).min(rejected).max(self.match_index + 1);
+                self.next_index = hint
+                    .saturating_add(1)
+                    .min(rejected)
+                    .max(self.match_index + 1);
                 true
             }
             ProgressState::Probe => {
                 if self.next_index == 0 || rejected != self.next_index - 1 {
                     return false;
                 }
-                self.next_index = (hint + 1).min(rejected).max(self.match_index + 1).max(1);
+                self.next_index = hint
+                    .saturating_add(1)
+                    .min(rejected)
+                    .max(self.match_index + 1)
+                    .max(1);
                 self.probe_sent = false;
                 true
             }
@@ -144,6 +162,9 @@ impl Progress {
     /// append was probably lost).
     pub fn on_heartbeat_response(&mut self) {
         self.probe_sent = false;
+        if let ProgressState::Snapshot { .. } = self.state {
+            self.heartbeats_while_snapshotting += 1;
+        }
         if self.state == ProgressState::Replicate && self.inflight.len() >= self.max_inflight {
             self.inflight.pop_front();
         }
@@ -234,6 +255,21 @@ mod tests {
         p.become_probe();
         assert_eq!(p.next_index, 21);
         assert!(!p.is_paused());
+    }
+
+    #[test]
+    fn a_snapshot_never_confirmed_is_given_up_after_enough_heartbeats() {
+        let mut p = Progress::new(3, 4);
+        p.become_snapshot(20);
+        for _ in 0..9 {
+            p.on_heartbeat_response();
+        }
+        assert!(!p.snapshot_stalled(10));
+        p.on_heartbeat_response();
+        assert!(p.snapshot_stalled(10));
+        p.snapshot_failed();
+        assert_eq!(p.state, ProgressState::Probe);
+        assert_eq!(p.next_index, 1);
     }
 
     #[test]

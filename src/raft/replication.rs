@@ -111,6 +111,10 @@ impl Raft {
         reject: bool,
         hint: Index,
     ) {
+        if index > self.log.last_index() {
+            // We never sent that far: a bogus answer.
+            return;
+        }
         let Some(pr) = self.progress.get_mut(&from) else {
             return;
         };
@@ -141,6 +145,10 @@ impl Raft {
         };
         pr.recent_active = true;
         pr.on_heartbeat_response();
+        if pr.snapshot_stalled(self.cfg.election_tick) {
+            // The transport never told us the snapshot failed; retry anyway.
+            pr.snapshot_failed();
+        }
         if pr.match_index < last {
             self.send_append(from, true);
         }
@@ -178,7 +186,7 @@ impl Raft {
                     reject: false,
                     hint: 0,
                 };
-                self.send(from, term, body);
+                self.send_after_persist(from, term, body);
             }
             None => {
                 let hint = self.log.reject_hint(prev_index);
@@ -204,6 +212,9 @@ impl Raft {
     pub(super) fn handle_snapshot(&mut self, from: NodeId, snapshot: Snapshot) {
         let term = self.term;
         let (index, snap_term) = (snapshot.meta.index, snapshot.meta.term);
+        if index == u64::MAX {
+            return;
+        }
         if index <= self.log.committed {
             let body = MessageBody::AppendResponse {
                 index: self.log.committed,

@@ -10,7 +10,8 @@ impl Raft {
     /// Process a message from a peer. Messages for another id, from
     /// nobody, or that make no sense in our state are ignored.
     pub fn step(&mut self, m: Message) {
-        if m.to != self.id || m.from == 0 || m.from == self.id {
+        // The last term could never be followed by a campaign: treat it as garbage.
+        if m.to != self.id || m.from == 0 || m.from == self.id || m.term == u64::MAX {
             return;
         }
         if m.term > self.term {

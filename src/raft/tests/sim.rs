@@ -19,7 +19,6 @@ pub struct RunStats {
     pub applied: u64,
     pub leaders: usize,
     pub reads: usize,
-    pub net: usize,
     pub snapshots: usize,
 }
 
@@ -98,12 +97,12 @@ pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
                     c.settle();
                 }
             }
-            92..=93 => {
+            92 => {
                 if let Some(id) = pick(&mut c, &up) {
                     c.compact(id);
                 }
             }
-            94 => {
+            93..=94 => {
                 if (down.len() as u64) < n / 2
                     && let Some(id) = pick(&mut c, &up)
                 {
@@ -137,7 +136,6 @@ pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
         applied: c.checker.max_committed(),
         leaders: c.checker.leader_count(),
         reads: c.checker.reads_answered,
-        net: c.net.len(),
         snapshots: c.checker.snapshots_installed,
     };
     require_liveness(&mut c, &ids);
@@ -154,7 +152,7 @@ fn require_liveness(c: &mut Cluster, ids: &[NodeId]) {
         c.restart(*id);
     }
     let token = format!("final-{seed}").into_bytes();
-    for round in 0..2000 {
+    for round in 0..500 {
         if let Some(idx) = c.checker.first_index_of.get(&token).copied()
             && c.nodes.values().all(|n| n.app.applied >= idx)
         {
@@ -194,16 +192,16 @@ fn run_many(n: u64, seeds: std::ops::Range<u64>, steps: usize) -> RunStats {
 
 #[test]
 fn three_machines_stay_safe_and_live_under_random_faults() {
-    let total = run_many(3, 0..1500, 400);
+    let total = run_many(3, 0..2000, 400);
     // The schedules must actually commit things and answer reads, or they test nothing.
-    assert!(total.applied > 1500 * 3, "too little progress: {total:?}");
+    assert!(total.applied > 2000 * 5, "too little progress: {total:?}");
     assert!(total.reads > 100, "too few reads answered: {total:?}");
 }
 
 #[test]
 fn five_machines_stay_safe_and_live_under_random_faults() {
-    let total = run_many(5, 10_000..10_800, 400);
-    assert!(total.applied > 800 * 3, "too little progress: {total:?}");
+    let total = run_many(5, 10_000..11_000, 400);
+    assert!(total.applied > 1000 * 5, "too little progress: {total:?}");
 }
 
 #[test]
@@ -232,37 +230,13 @@ fn replay_one_seed() {
     println!("{:?}", run_seed(seed, n, steps));
 }
 
+/// How much the schedules exercise: `cargo test schedule_coverage -- --ignored --nocapture`.
 #[test]
-#[ignore]
-fn print_stats() {
+#[ignore = "prints coverage counters"]
+fn schedule_coverage() {
     for seed in 0..10 {
         println!("{seed}: {:?}", run_seed(seed, 3, 400));
     }
-    println!("{:?}", run_many(3, 0..1500, 400));
-    println!("{:?}", run_many(5, 10_000..10_800, 400));
-}
-
-#[test]
-#[ignore]
-fn diag_five() {
-    let ids: Vec<NodeId> = (1..=5).collect();
-    let cfg = Config {
-        election_tick: 4,
-        heartbeat_tick: 1,
-        ..test_config(0)
-    };
-    let mut c = Cluster::with_config(7, &ids, cfg);
-    for round in 0..40 {
-        c.tick_all();
-        c.stabilize();
-        let st: Vec<_> = c
-            .up_ids()
-            .iter()
-            .map(|i| {
-                let s = c.raft(*i).status();
-                (s.role, s.term, s.leader, s.commit)
-            })
-            .collect();
-        println!("{round}: {st:?}");
-    }
+    println!("{:?}", run_many(3, 0..2000, 400));
+    println!("{:?}", run_many(5, 10_000..11_000, 400));
 }
