@@ -216,6 +216,7 @@ fn run(cfg: Config) -> Result<(), String> {
         snapshot_count: if cfg.snapshot { cfg.snapshot_count } else { 0 },
         request_timeout_ticks: (REQUEST_TIMEOUT.as_secs() * ticks_per_sec).max(1),
         register_self,
+        election_ticks: election_tick as u64,
     };
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
     let outbox = PeerSenders::new(me.id, plain_tcp(), heartbeat * 7);

@@ -307,3 +307,137 @@ fn removal_through_the_admin_api_and_refused_joins() {
         201
     );
 }
+
+fn signal(e: &Etcd, sig: &str) {
+    let pid = e.child.as_ref().expect("running").id().to_string();
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+#[test]
+fn linearizable_reads_need_a_quorum_and_followers_redirect_them() {
+    let c = Cluster::start("linearizable", &[]);
+    let l = c.leader();
+    let leader = &c.machines[l];
+    assert_eq!(put_l(&leader.client, "/v2/keys/lin", "value=1").unwrap().status, 201);
+    let follower = &c.machines[(l + 1) % 3];
+    let r = request(&follower.client, "GET", "/v2/keys/lin?consistent=true", &[], b"");
+    assert_eq!(r.status, 307);
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("http://{}/v2/keys/lin?consistent=true", leader.client).as_str())
+    );
+    let r = request(&leader.client, "GET", "/v2/keys/lin?quorum=true", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["node"]["value"], "1");
+
+    // Cut the leader off from both followers: it must not answer from its
+    // possibly stale copy.
+    for i in 0..3 {
+        if i != l {
+            signal(&c.machines[i], "-STOP");
+        }
+    }
+    let started = Instant::now();
+    let r = request(&leader.client, "GET", "/v2/keys/lin?consistent=true", &[], b"");
+    assert_eq!(r.status, 500, "a partitioned leader answered a linearizable read: {}", r.text());
+    assert_eq!(r.json()["errorCode"], 300);
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // Plain reads are still served locally.
+    assert_eq!(request(&leader.client, "GET", "/v2/keys/lin", &[], b"").status, 200);
+    for i in 0..3 {
+        if i != l {
+            signal(&c.machines[i], "-CONT");
+        }
+    }
+    wait_for("linearizable reads to work again", Duration::from_secs(10), || {
+        let l = c.leader();
+        let r = try_request(&c.machines[l].client, "GET", "/v2/keys/lin?quorum=true", &[], b"").ok()?;
+        (r.status == 200).then_some(())
+    });
+}
+
+#[test]
+fn stats_report_real_follower_counts() {
+    let c = Cluster::start("stats", &[]);
+    let l = c.leader();
+    let leader = &c.machines[l];
+    for i in 0..10 {
+        put_l(&leader.client, &format!("/v2/keys/s{i}"), "value=1").unwrap();
+    }
+    let v = request(&leader.client, "GET", "/v2/stats/leader", &[], b"").json();
+    assert_eq!(v["leader"], leader.name.as_str());
+    let followers = v["followers"].as_object().unwrap();
+    assert_eq!(followers.len(), 2);
+    for (name, f) in followers {
+        assert!(f["counts"]["success"].as_u64().unwrap() > 0, "{name}: {f}");
+        assert!(f["latency"]["average"].as_f64().unwrap() > 0.0, "{name}: {f}");
+    }
+    let follower = &c.machines[(l + 1) % 3];
+    let v = request(&follower.client, "GET", "/v2/stats/self", &[], b"").json();
+    assert_eq!(v["state"], "follower");
+    assert_eq!(v["leaderInfo"]["leader"], leader.name.as_str());
+    assert!(v["recvAppendRequestCnt"].as_u64().unwrap() > 0);
+    let r = request(&follower.client, "GET", "/v2/stats/leader", &[], b"");
+    assert_eq!(r.status, 307);
+}
+
+#[test]
+fn a_second_machine_with_a_live_members_name_is_refused() {
+    let c = Cluster::start("samename", &[]);
+    let dir = TempDir::new("samename-dup");
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "-name",
+            "machine2",
+            "-addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "-peer-addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "-data-dir",
+            &dir.path().join("dup").display().to_string(),
+            "-peers",
+            &c.machines[0].peer,
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("machine2 is active at"), "{stderr}");
+    let r = request(&c.machines[0].client, "GET", "/v2/keys/_etcd/machines/machine2", &[], b"");
+    assert_eq!(r.json()["node"]["value"], format!("raft=http://{}&etcd=http://{}", c.machines[1].peer, c.machines[1].client));
+}
+
+#[test]
+fn joining_through_unreachable_peers_gives_up_after_the_retries() {
+    let dir = TempDir::new("noreach");
+    let dead = format!("127.0.0.1:{}", free_port());
+    let started = Instant::now();
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "-name",
+            "lonely",
+            "-addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "-peer-addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "-data-dir",
+            &dir.path().join("lonely").display().to_string(),
+            "-peers",
+            &dead,
+            "-max-retry-attempts",
+            "2",
+            "-retry-interval",
+            "0.2",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("after 2 retries"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

@@ -39,7 +39,7 @@ impl Raft {
     }
 
     fn become_candidate(&mut self) {
-        let term = self.term + 1;
+        let term = self.term.saturating_add(1);
         self.reset(term);
         self.vote = self.id;
         self.role = Role::Candidate;
@@ -125,7 +125,7 @@ impl Raft {
         for v in others {
             if pre_vote {
                 // Nothing durable changed; ask right away, for the term we would take.
-                let term = self.term + 1;
+                let term = self.term.saturating_add(1);
                 self.send(v, term, body.clone());
             } else {
                 // Our new term and self-vote must be durable before anyone acts on them.
@@ -180,7 +180,9 @@ impl Raft {
     ) {
         let counts = match self.role {
             Role::PreCandidate => {
-                pre_vote && (msg_term == self.term + 1 || (!granted && msg_term == self.term))
+                pre_vote
+                    && (msg_term == self.term.saturating_add(1)
+                        || (!granted && msg_term == self.term))
             }
             Role::Candidate => !pre_vote && msg_term == self.term,
             _ => false,

@@ -41,6 +41,8 @@ pub struct StateConfig {
     /// This machine starts a brand-new cluster and must register itself once
     /// it leads.
     pub register_self: bool,
+    /// The election timeout in ticks.
+    pub election_ticks: u64,
 }
 
 /// The channels the state thread listens on.
@@ -97,6 +99,9 @@ pub struct StateThread {
     last_leader: Option<NodeId>,
     /// The store index, published for the HTTP threads' error bodies.
     store_index: Arc<AtomicU64>,
+    /// The tick at which each member was last heard from (to tell a live
+    /// member from one whose name a new machine may take over).
+    last_heard: HashMap<NodeId, u64>,
 }
 
 impl StateThread {
@@ -139,6 +144,7 @@ impl StateThread {
             stats,
             last_leader: None,
             store_index,
+            last_heard: HashMap::new(),
         }
     }
 
@@ -227,6 +233,7 @@ impl StateThread {
             PeerRequest::Raft(msgs) => {
                 let now = now_nanos();
                 for m in msgs {
+                    self.last_heard.insert(m.from, self.ticks);
                     if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
                         self.stats.recv_append_cnt += 1;
                         let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
@@ -349,6 +356,16 @@ impl StateThread {
             let _ = reply.send(JoinReply::Failed(err));
             return;
         }
+        if let Some(existing) = self.members.get(&member.name)
+            && existing.peer_url != member.peer_url
+            && self.is_alive(existing.id)
+        {
+            // Two machines with one name: the live one keeps it.
+            let cause = format!("{} is active at {}", existing.name, existing.peer_url);
+            let err = EtcdError::new(ErrorCode::NodeExist, cause, self.store.index());
+            let _ = reply.send(JoinReply::Failed(err));
+            return;
+        }
         let known = self.members.get(&member.name) == Some(&member);
         let voter = self.raft.status().voters.contains(&member.id);
         if known && voter {
@@ -362,6 +379,17 @@ impl StateThread {
             member,
         };
         self.propose(&cmd, Waiter::Join(reply));
+    }
+
+    /// Heard from within two election timeouts (or it is this machine).
+    fn is_alive(&self, id: NodeId) -> bool {
+        if id == self.cfg.me.id {
+            return true;
+        }
+        let window = 2 * self.cfg.election_ticks;
+        self.last_heard
+            .get(&id)
+            .is_some_and(|at| self.ticks.saturating_sub(*at) <= window)
     }
 
     fn propose_remove(&mut self, name: String, reply: Sender<JoinReply>) {
@@ -655,6 +683,12 @@ impl StateThread {
         }
         if status.role == Role::Leader {
             self.register_self_if_needed();
+        } else {
+            // Reads confirmed under a leadership this machine lost will
+            // never be confirmed: fail them now rather than at the deadline.
+            for (_, read) in std::mem::take(&mut self.reads) {
+                self.fail_waiter(Waiter::Client(read.reply));
+            }
         }
     }
 

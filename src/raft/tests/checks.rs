@@ -24,6 +24,8 @@ pub struct Checker {
     pub read_floor: BTreeMap<u64, Index>,
     pub reads_answered: usize,
     pub snapshots_installed: usize,
+    /// Conf-change entries applied past the founding ones (counted per machine).
+    pub conf_changes_applied: usize,
 }
 
 impl Checker {

@@ -79,12 +79,22 @@ pub struct SimNode {
     pub app: App,
     pub read_states: Vec<ReadState>,
     pub restarts: u64,
+    /// The configuration this machine was first started with.
+    pub boot_conf: Vec<NodeId>,
+}
+
+impl SimNode {
+    pub fn voters(&self) -> Vec<NodeId> {
+        self.raft
+            .as_ref()
+            .map(|r| r.status().voters)
+            .unwrap_or_default()
+    }
 }
 
 pub struct Cluster {
     pub seed: u64,
     pub cfg: Config,
-    pub initial: Vec<NodeId>,
     pub nodes: BTreeMap<NodeId, SimNode>,
     pub net: Vec<Message>,
     /// Partition group per node; messages cross only within a group.
@@ -118,7 +128,6 @@ impl Cluster {
         let mut c = Cluster {
             seed,
             cfg,
-            initial: ids.to_vec(),
             nodes: BTreeMap::new(),
             net: Vec::new(),
             group: BTreeMap::new(),
@@ -144,6 +153,7 @@ impl Cluster {
             app: App::default(),
             read_states: Vec::new(),
             restarts: 0,
+            boot_conf: conf.to_vec(),
         };
         self.nodes.insert(id, node);
         self.group.insert(id, 0);
@@ -197,7 +207,7 @@ impl Cluster {
             return;
         }
         n.restarts += 1;
-        let conf = self.initial.clone();
+        let conf = n.boot_conf.clone();
         self.boot(id, conf);
         self.settle();
     }
@@ -319,6 +329,9 @@ impl Cluster {
             if e.kind == EntryKind::ConfChange
                 && let Some(cc) = ConfChange::decode(&e.data)
             {
+                if e.term > 1 {
+                    self.checker.conf_changes_applied += 1;
+                }
                 raft.apply_conf_change(cc);
             }
         }

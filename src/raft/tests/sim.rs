@@ -20,19 +20,35 @@ pub struct RunStats {
     pub leaders: usize,
     pub reads: usize,
     pub snapshots: usize,
+    pub conf_changes: usize,
 }
 
 /// Run one seeded schedule of `steps` random events on `n` machines, then
 /// heal everything and require that a new proposal commits everywhere.
 pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
-    let ids: Vec<NodeId> = (1..=n).collect();
+    run_schedule(seed, n, 0, steps)
+}
+
+/// Like `run_seed`, with `joiners` extra machines that start outside the
+/// configuration, and random AddNode/RemoveNode proposals.
+pub fn run_membership_seed(seed: u64, steps: usize) -> RunStats {
+    run_schedule(seed, 3, 2, steps)
+}
+
+fn run_schedule(seed: u64, n: u64, joiners: u64, steps: usize) -> RunStats {
+    let founders: Vec<NodeId> = (1..=n).collect();
     // Short timeouts so that a few hundred steps see several elections.
     let cfg = Config {
         election_tick: 4,
         heartbeat_tick: 1,
         ..test_config(0)
     };
-    let mut c = Cluster::with_config(seed, &ids, cfg);
+    let mut c = Cluster::with_config(seed, &founders, cfg);
+    for j in 1..=joiners {
+        c.add_machine(n + j, &[]);
+    }
+    let ids: Vec<NodeId> = (1..=n + joiners).collect();
+    let n = n + joiners;
     c.drop_permille = c.rng.in_range(0, 150);
     c.dup_permille = c.rng.in_range(0, 80);
     let mut next_ctx = 1u64;
@@ -87,6 +103,7 @@ pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
                     c.settle();
                 }
             }
+            90 if joiners > 0 => propose_random_conf_change(&mut c, &ids),
             90..=91 => {
                 let leaders = c.leaders();
                 if let Some(l) = pick(&mut c, &leaders) {
@@ -124,7 +141,12 @@ pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
                 }
                 c.isolate(&side);
             }
-            98 => c.heal(),
+            98 => {
+                c.heal();
+                if joiners > 0 {
+                    propose_random_conf_change(&mut c, &ids);
+                }
+            }
             _ => {
                 if let (Some(l), Some(f)) = (pick(&mut c, &up), pick(&mut c, &ids)) {
                     c.raft(l).report_unreachable(f);
@@ -137,9 +159,29 @@ pub fn run_seed(seed: u64, n: u64, steps: usize) -> RunStats {
         leaders: c.checker.leader_count(),
         reads: c.checker.reads_answered,
         snapshots: c.checker.snapshots_installed,
+        conf_changes: c.checker.conf_changes_applied,
     };
     require_liveness(&mut c, &ids);
     stats
+}
+
+/// The leader (if any) adds a non-member or removes a member.
+fn propose_random_conf_change(c: &mut Cluster, ids: &[NodeId]) {
+    let leaders = c.leaders();
+    let (Some(l), Some(target)) = (pick(c, &leaders), pick(c, ids)) else {
+        return;
+    };
+    let voters = c.raft(l).status().voters;
+    let cc = if voters.contains(&target) {
+        ConfChange::RemoveNode(target)
+    } else {
+        ConfChange::AddNode(target)
+    };
+    // Keep at least two voters so that faults can be survived at all.
+    if voters.len() > 2 || matches!(cc, ConfChange::AddNode(_)) {
+        let _ = c.raft(l).propose_conf_change(cc);
+        c.settle();
+    }
 }
 
 /// After healing every fault, a proposal must commit on every machine.
@@ -153,8 +195,18 @@ fn require_liveness(c: &mut Cluster, ids: &[NodeId]) {
     }
     let token = format!("final-{seed}").into_bytes();
     for round in 0..500 {
+        // Every member of the current configuration must get the proposal.
+        let voters = c
+            .leaders()
+            .first()
+            .map(|l| c.nodes[l].voters())
+            .unwrap_or_default();
         if let Some(idx) = c.checker.first_index_of.get(&token).copied()
-            && c.nodes.values().all(|n| n.app.applied >= idx)
+            && !voters.is_empty()
+            && c.nodes
+                .values()
+                .filter(|n| voters.contains(&n.id))
+                .all(|n| n.app.applied >= idx)
         {
             return;
         }
@@ -205,10 +257,28 @@ fn five_machines_stay_safe_and_live_under_random_faults() {
 }
 
 #[test]
+fn membership_changes_stay_safe_and_live_under_random_faults() {
+    let mut total = RunStats::default();
+    for seed in 50_000..50_800 {
+        let s = run_membership_seed(seed, 400);
+        total.applied += s.applied;
+        total.conf_changes += s.conf_changes;
+    }
+    assert!(total.applied > 800 * 5, "too little progress: {total:?}");
+    assert!(
+        total.conf_changes > 800,
+        "too few membership changes: {total:?}"
+    );
+}
+
+#[test]
 #[ignore = "long run: cargo test -- --ignored"]
 fn many_more_seeds_with_longer_schedules() {
     run_many(3, 100_000..110_000, 2000);
     run_many(5, 200_000..205_000, 2000);
+    for seed in 300_000..305_000 {
+        run_membership_seed(seed, 2000);
+    }
 }
 
 /// Replay one seed: `RAFT_SEED=123 RAFT_N=3 cargo test replay_one_seed -- --ignored --nocapture`.
@@ -239,4 +309,7 @@ fn schedule_coverage() {
     }
     println!("{:?}", run_many(3, 0..2000, 400));
     println!("{:?}", run_many(5, 10_000..11_000, 400));
+    for seed in 0..10 {
+        println!("membership {seed}: {:?}", run_membership_seed(seed, 400));
+    }
 }

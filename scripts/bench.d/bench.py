@@ -1,0 +1,576 @@
+#!/usr/bin/env python3
+"""Benchmark driver for scripts/bench: our etcd against Debian's etcd 3.4 (v2 API).
+
+Owns: starting/stopping every server it measures (fresh temp data dirs, free
+loopback ports), driving wrk with bench.d/load.lua, timing startup and
+failover with its own 10 ms pollers, and printing the markdown report.
+Never: touches a server it did not start, or leaves one running (every child
+is SIGKILLed and every temp dir removed in `finally`, on signals too).
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(HERE, "load.lua")
+OURS_BIN = os.environ["ETCD_BIN"]
+REF_BIN = os.environ.get("REF_ETCD_BIN", "")
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+FAILOVER_TRIALS = int(os.environ.get("BENCH_FAILOVER_TRIALS", "3"))
+STARTUP_TRIALS = 5
+READ_KEYS = 1000
+RSS_KEYS = 10000
+VALUE = "x" * 100  # same 100-byte value as load.lua
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+CHILDREN = []  # every Popen we started; killed in cleanup()
+WORKDIR = tempfile.mkdtemp(prefix="etcd-bench-")
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(argv, logname):
+    out = open(os.path.join(WORKDIR, logname), "ab")
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    out.close()
+    CHILDREN.append(p)
+    return p
+
+
+def kill(p):
+    if p.poll() is None:
+        try:
+            p.kill()
+        except ProcessLookupError:
+            pass
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def cleanup():
+    for p in CHILDREN:
+        kill(p)
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
+def on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+class Server:
+    """One machine: its process, client and peer address, and how to ask it for the leader."""
+
+    def __init__(self, kind, name, proc, client, peer):
+        self.kind, self.name, self.proc, self.client, self.peer = kind, name, proc, client, peer
+
+    def leader_peer(self, timeout=0.5):
+        """The leader's peer URL as this machine reports it, or None."""
+        if self.kind == "ours":
+            st, body = request("GET", self.client, "/v2/leader", timeout=timeout)
+            return body.strip() if st == 200 and body.strip() else None
+        st, body = request("GET", self.client, "/v2/members/leader", timeout=timeout)
+        if st != 200:
+            return None
+        try:
+            urls = json.loads(body).get("peerURLs") or []
+        except ValueError:
+            return None
+        return urls[0] if urls else None
+
+    def cpu_ticks(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            m = re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M)
+        return int(m.group(1)) if m else 0
+
+
+def start_ours(name, datadir, peers=None):
+    client, peer = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    argv = [OURS_BIN, "-name", name, "-addr", client, "-peer-addr", peer, "-data-dir", datadir]
+    if peers:
+        argv += ["-peers", peers]
+    return Server("ours", name, spawn(argv, f"ours-{name}.log"), client, peer)
+
+
+def start_ref(name, datadir, cluster=None, client=None, peer=None):
+    client = client or f"127.0.0.1:{free_port()}"
+    peer = peer or f"127.0.0.1:{free_port()}"
+    argv = [REF_BIN, "--name", name, "--data-dir", datadir, "--enable-v2=true",
+            "--listen-client-urls", f"http://{client}", "--advertise-client-urls", f"http://{client}",
+            "--listen-peer-urls", f"http://{peer}", "--initial-advertise-peer-urls", f"http://{peer}",
+            "--initial-cluster", cluster or f"{name}=http://{peer}",
+            "--initial-cluster-state", "new", "--initial-cluster-token", "bench-" + os.path.basename(datadir)]
+    return Server("ref", name, spawn(argv, f"ref-{name}.log"), client, peer)
+
+
+def fresh_dir(tag):
+    return tempfile.mkdtemp(prefix=tag + "-", dir=WORKDIR)
+
+
+# ---------------------------------------------------------------- http
+
+def request(method, hostport, path, body=None, timeout=0.5, conn=None):
+    """(status, text) or (None, error) -- never raises on network trouble."""
+    own = conn is None
+    if own:
+        host, port = hostport.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as e:
+        if not own:
+            conn.close()
+        return None, str(e)
+    finally:
+        if own:
+            conn.close()
+
+
+def wait_until(pred, limit, interval=0.01, what="condition"):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {limit}s waiting for {what}; logs in {WORKDIR}")
+
+
+def wait_ready(srv, limit=30):
+    path = "/v2/leader" if srv.kind == "ours" else "/v2/members/leader"
+    wait_until(lambda: request("GET", srv.client, path)[0] == 200, limit, what=f"{srv.kind} {srv.name} ready")
+
+
+def put_keys(srv, keys, clients=16):
+    """PUT bench/<k> for every k, over `clients` keep-alive connections (setup only, not measured)."""
+    errors = []
+
+    def worker(part):
+        host, port = srv.client.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        for k in part:
+            st, body = request("PUT", srv.client, f"/v2/keys/bench/{k}", "value=" + VALUE, conn=conn)
+            if st not in (200, 201):
+                errors.append((k, st, body))
+                conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.close()
+
+    keys = list(keys)
+    ts = [threading.Thread(target=worker, args=(keys[i::clients],)) for i in range(clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise RuntimeError(f"preload failed for {len(errors)} keys, first: {errors[0]}")
+
+
+# ---------------------------------------------------------------- wrk
+
+_base = [0]
+
+
+def run_wrk(target, servers, mode, conns, duration):
+    """One wrk run; returns rate, latencies and the CPU both sides burned."""
+    _base[0] += 10 ** 8  # every PUT run writes keys no earlier run wrote
+    threads = 1 if conns == 1 else min(CORES, conns)
+    argv = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s", "--timeout", "10s",
+            "-s", LUA, f"http://{target.client}", "--", mode, str(_base[0]), str(READ_KEYS)]
+    out_path = os.path.join(WORKDIR, "wrk.out")
+    srv_before = sum(s.cpu_ticks() for s in servers)
+    with open(out_path, "w") as out:
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        CHILDREN.append(p)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    srv_after = sum(s.cpu_ticks() for s in servers)
+    text = open(out_path).read()
+    m = re.search(r"BENCH (.*)", text)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"wrk failed ({p.returncode}): {text}")
+    r = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    secs = r["duration_us"] / 1e6
+    return {
+        "rps": r["requests"] / secs,
+        "p50": r["p50_us"] / 1000.0,
+        "p99": r["p99_us"] / 1000.0,
+        "bad": r["not2xx"] + r["sockerr"] + r["timeout"],
+        "requests": r["requests"],
+        "srv_cpu": (srv_after - srv_before) / CLK_TCK / secs * 100,
+        "gen_cpu": (usage.ru_utime + usage.ru_stime) / secs * 100,
+    }
+
+
+def measure(target, servers, mode, conns):
+    """Warm-up run (discarded), then REPEATS runs; each figure is the median over the runs."""
+    if WARMUP > 0:
+        run_wrk(target, servers, mode, conns, WARMUP)
+    runs = [run_wrk(target, servers, mode, conns, DURATION) for _ in range(REPEATS)]
+    res = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99", "srv_cpu", "gen_cpu")}
+    res["bad"] = sum(r["bad"] for r in runs)
+    res["requests"] = sum(r["requests"] for r in runs)
+    res["spread"] = (min(r["rps"] for r in runs), max(r["rps"] for r in runs))
+    log(f"  {target.kind} {mode} c={conns}: {res['rps']:.0f}/s p50 {res['p50']:.2f} ms "
+        f"p99 {res['p99']:.2f} ms (runs {', '.join(format(r['rps'], '.0f') for r in runs)}) "
+        f"srv {res['srv_cpu']:.0f}% gen {res['gen_cpu']:.0f}% bad {res['bad']}")
+    return res
+
+
+# ---------------------------------------------------------------- scenarios
+
+def single_machine(kind):
+    log(f"{kind}: single machine")
+    d = fresh_dir(f"{kind}-single")
+    srv = start_ours("s1", d) if kind == "ours" else start_ref("s1", d)
+    try:
+        wait_ready(srv)
+        put_keys(srv, range(READ_KEYS))
+        res = {
+            "write1": measure(srv, [srv], "put", 1),
+            "write64": measure(srv, [srv], "put", 64),
+            "read64": measure(srv, [srv], "get", 64),
+        }
+        # Generator ceiling: the cheapest request, same generator, same box.
+        res["ceiling"] = run_wrk(srv, [srv], "version", 64, DURATION)
+        log(f"  {kind} ceiling GET /version c=64: {res['ceiling']['rps']:.0f}/s "
+            f"gen {res['ceiling']['gen_cpu']:.0f}%")
+        return res
+    finally:
+        kill(srv.proc)
+
+
+def start_cluster(kind):
+    if kind == "ours":
+        ms = []
+        for i in (1, 2, 3):
+            peers = ms[0].peer if ms else None
+            ms.append(start_ours(f"m{i}", fresh_dir(f"ours-m{i}"), peers))
+            me = ms[-1]
+            wait_until(lambda: any(request("GET", m.client, f"/v2/keys/_etcd/machines/{me.name}")[0] == 200
+                                   for m in ms), 30, what=f"{me.name} registered")
+        return ms
+    clients = [f"127.0.0.1:{free_port()}" for _ in range(3)]
+    peers = [f"127.0.0.1:{free_port()}" for _ in range(3)]
+    cluster = ",".join(f"m{i + 1}=http://{peers[i]}" for i in range(3))
+    ms = [start_ref(f"m{i + 1}", fresh_dir(f"ref-m{i + 1}"), cluster, clients[i], peers[i]) for i in range(3)]
+    for m in ms:
+        wait_ready(m)
+    return ms
+
+
+def find_leader(ms):
+    by_peer = {f"http://{m.peer}": m for m in ms}
+    found = []
+
+    def pred():
+        for m in ms:
+            lp = m.leader_peer()
+            if lp in by_peer:
+                found.append(by_peer[lp])
+                return True
+        return False
+
+    wait_until(pred, 30, what="a leader")
+    return found[0]
+
+
+def failover(ms, leader):
+    """kill -9 the leader; ms until a survivor names a new leader, and until a write succeeds."""
+    survivors = [m for m in ms if m is not leader]
+    old = f"http://{leader.peer}"
+    times = {}
+    stop = threading.Event()
+
+    def poll_leader():
+        while not stop.is_set():
+            for m in survivors:
+                lp = m.leader_peer(timeout=0.2)
+                if lp and lp != old:
+                    times.setdefault("leader", time.monotonic())
+                    return
+            time.sleep(0.01)
+
+    def poll_write():
+        n = 0
+        while not stop.is_set():
+            for m in survivors:
+                n += 1
+                target, path = m.client, f"/v2/keys/failover/{n}"
+                st = put_following_redirect(target, path)
+                if st in (200, 201):
+                    times.setdefault("write", time.monotonic())
+                    return
+            time.sleep(0.01)
+
+    t0 = time.monotonic()
+    leader.proc.kill()
+    leader.proc.wait()
+    ts = [threading.Thread(target=poll_leader), threading.Thread(target=poll_write)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=30)
+    stop.set()
+    if "leader" not in times or "write" not in times:
+        raise RuntimeError(f"no failover within 30 s ({times}); logs in {WORKDIR}")
+    return (times["leader"] - t0) * 1000, (times["write"] - t0) * 1000
+
+
+def put_following_redirect(hostport, path):
+    """PUT value=x, following one 307 (a follower may redirect writes); the final status or None."""
+    for _ in range(2):
+        host, port = hostport.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=0.5)
+        try:
+            conn.request("PUT", path, body="value=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 307:
+                return resp.status
+            loc = urllib.parse.urlsplit(resp.getheader("Location") or "")
+            if not loc.netloc:
+                return resp.status
+            hostport, path = loc.netloc, loc.path
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            conn.close()
+    return None
+
+
+def cluster(kind):
+    log(f"{kind}: three-machine cluster")
+    res = {"failover": []}
+    ms = start_cluster(kind)
+    try:
+        leader = find_leader(ms)
+        log(f"  {kind} leader is {leader.name}")
+        res["write1"] = measure(leader, ms, "put", 1)
+        res["write64"] = measure(leader, ms, "put", 64)
+        for trial in range(FAILOVER_TRIALS):
+            if trial > 0:
+                for m in ms:
+                    kill(m.proc)
+                ms = start_cluster(kind)
+                leader = find_leader(ms)
+            # Let the cluster settle so the kill lands on a steady leader.
+            time.sleep(0.5)
+            res["failover"].append(failover(ms, leader))
+            log(f"  {kind} failover trial {trial + 1}: leader {res['failover'][-1][0]:.0f} ms, "
+                f"write {res['failover'][-1][1]:.0f} ms")
+    finally:
+        for m in ms:
+            kill(m.proc)
+    return res
+
+
+def startup_and_rss(kind):
+    log(f"{kind}: startup x{STARTUP_TRIALS}, RSS")
+    times = []
+    rss = {}
+    for trial in range(STARTUP_TRIALS):
+        d = fresh_dir(f"{kind}-start")
+        port_c, port_p = free_port(), free_port()
+        client, peer = f"127.0.0.1:{port_c}", f"127.0.0.1:{port_p}"
+        path = "/v2/leader" if kind == "ours" else "/v2/members/leader"
+        t0 = time.monotonic()
+        if kind == "ours":
+            srv = Server("ours", "st", spawn([OURS_BIN, "-name", "st", "-addr", client, "-peer-addr", peer,
+                                               "-data-dir", d], "ours-start.log"), client, peer)
+        else:
+            srv = start_ref("st", d, client=client, peer=peer)
+        try:
+            # Poll every 2 ms: refused connections are cheap and 10 ms would blur a ~10 ms startup.
+            wait_until(lambda: request("GET", client, path, timeout=1)[0] == 200, 30, interval=0.002,
+                       what=f"{kind} startup")
+            times.append((time.monotonic() - t0) * 1000)
+            if trial == STARTUP_TRIALS - 1:
+                time.sleep(1.0)
+                rss["idle"] = srv.rss_kib()
+                put_keys(srv, range(RSS_KEYS))
+                time.sleep(0.5)
+                rss["10k"] = srv.rss_kib()
+        finally:
+            kill(srv.proc)
+    log(f"  {kind} startup ms {', '.join(f'{t:.0f}' for t in times)}; RSS {rss}")
+    return {"startup": statistics.median(times), "startup_all": times, **rss}
+
+
+# ---------------------------------------------------------------- report
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "–"
+
+
+def fmt(v, spec):
+    return "–" if v is None else format(v, spec)
+
+
+def report(ours, ref, meta):
+    lines = []
+    add = lines.append
+    add("# etcd benchmark: ours vs etcd 3.4 (v2 API)")
+    add("")
+    add(meta)
+    add("")
+    add("## Throughput and latency")
+    add("")
+    add("| scenario | clients | ours req/s | ours p50 ms | ours p99 ms | ref req/s | ref p50 ms | ref p99 ms "
+        "| req/s ours/ref | p50 ours/ref | ours srv/gen CPU % | ref srv/gen CPU % |")
+    add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = [("single: PUT", "single", "write1", 1), ("single: PUT", "single", "write64", 64),
+            ("single: GET", "single", "read64", 64), ("3-machine: PUT via leader", "cluster", "write1", 1),
+            ("3-machine: PUT via leader", "cluster", "write64", 64)]
+    for label, group, key, conns in rows:
+        o = ours.get(group, {}).get(key)
+        r = ref.get(group, {}).get(key)
+        cells = [label, str(conns)]
+        for x in (o, r):
+            cells += [fmt(x and x["rps"], ".0f"), fmt(x and x["p50"], ".2f"), fmt(x and x["p99"], ".2f")]
+        cells += [ratio(o and o["rps"], r and r["rps"]), ratio(o and o["p50"], r and r["p50"])]
+        for x in (o, r):
+            cells.append(f"{x['srv_cpu']:.0f} / {x['gen_cpu']:.0f}" if x else "–")
+        add("| " + " | ".join(cells) + " |")
+    add("")
+    add("## Failover, startup, memory")
+    add("")
+    add("| measure | ours | ref | ours/ref |")
+    add("|---|---:|---:|---:|")
+
+    def fo(res, i):
+        xs = res.get("cluster", {}).get("failover") or []
+        return statistics.median(x[i] for x in xs) if xs else None
+
+    def all_fo(res, i):
+        xs = res.get("cluster", {}).get("failover") or []
+        return " (" + ", ".join(f"{x[i]:.0f}" for x in xs) + ")" if xs else ""
+
+    for label, i in (("failover: kill -9 leader → survivor names new leader (ms, median; trials)", 0),
+                     ("failover: kill -9 leader → first successful write (ms, median; trials)", 1)):
+        a, b = fo(ours, i), fo(ref, i)
+        add(f"| {label} | {fmt(a, '.0f')}{all_fo(ours, i)} | {fmt(b, '.0f')}{all_fo(ref, i)} | {ratio(a, b)} |")
+    so, sr = ours.get("start", {}), ref.get("start", {})
+    add(f"| startup: exec → first 200 on leader endpoint (ms, median of {STARTUP_TRIALS}) "
+        f"| {fmt(so.get('startup'), '.0f')} | {fmt(sr.get('startup'), '.0f')} "
+        f"| {ratio(so.get('startup'), sr.get('startup'))} |")
+    for key, label in (("idle", "RSS idle (MiB)"), ("10k", f"RSS after {RSS_KEYS // 1000}k keys (MiB)")):
+        a = so.get(key) and so[key] / 1024
+        b = sr.get(key) and sr[key] / 1024
+        add(f"| {label} | {fmt(a, '.1f')} | {fmt(b, '.1f')} | {ratio(a, b)} |")
+    ceil = ours.get("single", {}).get("ceiling")
+    rceil = ref.get("single", {}).get("ceiling")
+    add("")
+    add("## Is the generator the bottleneck?")
+    add("")
+    add(f"- Ceiling: the same wrk/Lua generator, 64 connections, `GET /version` (cheapest request): "
+        f"ours {fmt(ceil and ceil['rps'], '.0f')} req/s (wrk {fmt(ceil and ceil['gen_cpu'], '.0f')}% CPU), "
+        f"ref {fmt(rceil and rceil['rps'], '.0f')} req/s (wrk {fmt(rceil and rceil['gen_cpu'], '.0f')}% CPU). "
+        f"A scenario well below its ceiling was not limited by the generator.")
+    add(f"- CPU columns: server(s) / wrk CPU during the run, % of one core ({CORES} cores = {CORES * 100}%).")
+    bad = [(k, g, s) for k, res in (("ours", ours), ("ref", ref)) for g in ("single", "cluster")
+           for s, x in res.get(g, {}).items() if isinstance(x, dict) and x.get("bad")]
+    add("- Answers other than 200/201 (or socket errors/timeouts) during measured runs: "
+        + ("none." if not bad else ", ".join(f"{k} {g} {s}: {ours_or(k, ours, ref)[g][s]['bad']}"
+                                             for k, g, s in bad)))
+    return "\n".join(lines) + "\n"
+
+
+def ours_or(k, ours, ref):
+    return ours if k == "ours" else ref
+
+
+def main():
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    out_path = sys.argv[1]
+    t_start = time.monotonic()
+    ours, ref = {}, {}
+    notes = []
+    try:
+        ours["single"] = single_machine("ours")
+        if REF_BIN:
+            ref["single"] = single_machine("ref")
+        ours["cluster"] = cluster("ours")
+        if REF_BIN:
+            try:
+                ref["cluster"] = cluster("ref")
+            except RuntimeError as e:
+                notes.append(f"reference cluster skipped: {e}")
+                log(notes[-1])
+        ours["start"] = startup_and_rss("ours")
+        if REF_BIN:
+            ref["start"] = startup_and_rss("ref")
+    finally:
+        cleanup()
+    ref_ver = ""
+    if REF_BIN:
+        v = subprocess.run([REF_BIN, "--version"], capture_output=True, text=True).stdout.splitlines()
+        ref_ver = v[0] if v else "etcd 3.4"
+    meta = "\n".join([
+        f"- When: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {CORES} cores "
+        f"({cpu_model()}); load generator and servers share the machine, all on loopback.",
+        f"- Ours: `{OURS_BIN}` (defaults: heartbeat 50 ms, election timeout 200 ms). "
+        + (f"Ref: `{REF_BIN}` {ref_ver}, `--enable-v2=true`, its defaults (heartbeat 100 ms, election 1000 ms)."
+           if REF_BIN else "Ref: **not measured** (etcd-server could not be installed)."),
+        f"- Load: wrk 4.1 + `scripts/bench.d/load.lua`, keep-alive connections; PUT /v2/keys/bench/<n> "
+        f"value=<100 bytes> (each key new), GET of {READ_KEYS} preloaded keys. Each figure: {WARMUP} s warm-up "
+        f"(discarded), then {REPEATS} runs of {DURATION} s, median of the runs (latency: median of each run's "
+        f"p50/p99). 1 client = 1 wrk thread; 64 clients = {min(CORES, 64)} wrk threads.",
+        "- Failover: 3-machine cluster, kill -9 of the leader, pollers every 10 ms on the survivors: "
+        "leader endpoint (ours `/v2/leader`, ref `/v2/members/leader`) and PUT (one 307 followed). "
+        f"Startup: exec → first 200 on that leader endpoint, polled every 2 ms, fresh data dir.",
+        f"- Total bench time {time.monotonic() - t_start:.0f} s." + ("" if not notes else " " + " ".join(notes)),
+    ])
+    text = report(ours, ref, meta)
+    with open(out_path, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+        return m.group(1).strip() if m else "unknown CPU"
+    except OSError:
+        return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
