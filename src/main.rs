@@ -1,6 +1,7 @@
 //! The `etcd` binary: reads the configuration, opens the data dir and wires
 //! the threads of DESIGN.md together. No logic of its own.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::exit;
 use std::sync::Arc;
@@ -50,8 +51,17 @@ fn main() {
             eprintln!("etcd: {e}");
             exit(1);
         }
-        Ok(Startup::Version) => println!("etcd version {}", env!("CARGO_PKG_VERSION")),
-        Ok(Startup::Help(usage)) => println!("{usage}"),
+        // A closed stdout (`etcd -help | head`) is not an error worth a panic.
+        Ok(Startup::Version) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "etcd version {}",
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        Ok(Startup::Help(usage)) => {
+            let _ = writeln!(std::io::stdout(), "{usage}");
+        }
         Ok(Startup::Run(cfg)) => {
             init_logging(cfg.verbosity);
             for w in &cfg.warnings {
@@ -88,7 +98,10 @@ fn run(cfg: Config) -> Result<(), String> {
     let mut wal_options = WalOptions::default();
     // A tuning knob, not a 0.4 flag: smaller segments are removed sooner
     // after a snapshot (the tests use it to see compaction at work).
-    if let Some(bytes) = std::env::var("ETCD_WAL_SEGMENT_BYTES").ok().and_then(|v| v.parse().ok()) {
+    if let Some(bytes) = std::env::var("ETCD_WAL_SEGMENT_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         wal_options.segment_bytes = bytes;
     }
     let mut rec = boot::open(&cfg.data_dir, &cfg.name, cfg.force, wal_options)?;

@@ -31,8 +31,7 @@ new_ca() {  # new_ca NAME SUBJECT
 }
 
 new_cert() {  # new_cert NAME CA SUBJECT EXTENSIONS
-    new_key "$2-$1.key.tmp"
-    mv "$2-$1.key.tmp" "$1.key"
+    new_key "$1.key"
     openssl req -new -key "$1.key" -subj "$3" -out "$tmp/$1.csr"
     printf '%s\n' "$4" >"$tmp/$1.ext"
     openssl x509 -req -in "$tmp/$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial \

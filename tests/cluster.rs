@@ -323,9 +323,20 @@ fn linearizable_reads_need_a_quorum_and_followers_redirect_them() {
     let c = Cluster::start("linearizable", &[]);
     let l = c.leader();
     let leader = &c.machines[l];
-    assert_eq!(put_l(&leader.client, "/v2/keys/lin", "value=1").unwrap().status, 201);
+    assert_eq!(
+        put_l(&leader.client, "/v2/keys/lin", "value=1")
+            .unwrap()
+            .status,
+        201
+    );
     let follower = &c.machines[(l + 1) % 3];
-    let r = request(&follower.client, "GET", "/v2/keys/lin?consistent=true", &[], b"");
+    let r = request(
+        &follower.client,
+        "GET",
+        "/v2/keys/lin?consistent=true",
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 307);
     assert_eq!(
         r.header("Location"),
@@ -343,22 +354,47 @@ fn linearizable_reads_need_a_quorum_and_followers_redirect_them() {
         }
     }
     let started = Instant::now();
-    let r = request(&leader.client, "GET", "/v2/keys/lin?consistent=true", &[], b"");
-    assert_eq!(r.status, 500, "a partitioned leader answered a linearizable read: {}", r.text());
+    let r = request(
+        &leader.client,
+        "GET",
+        "/v2/keys/lin?consistent=true",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        r.status,
+        500,
+        "a partitioned leader answered a linearizable read: {}",
+        r.text()
+    );
     assert_eq!(r.json()["errorCode"], 300);
     assert!(started.elapsed() < Duration::from_secs(6));
     // Plain reads are still served locally.
-    assert_eq!(request(&leader.client, "GET", "/v2/keys/lin", &[], b"").status, 200);
+    assert_eq!(
+        request(&leader.client, "GET", "/v2/keys/lin", &[], b"").status,
+        200
+    );
     for i in 0..3 {
         if i != l {
             signal(&c.machines[i], "-CONT");
         }
     }
-    wait_for("linearizable reads to work again", Duration::from_secs(10), || {
-        let l = c.leader();
-        let r = try_request(&c.machines[l].client, "GET", "/v2/keys/lin?quorum=true", &[], b"").ok()?;
-        (r.status == 200).then_some(())
-    });
+    wait_for(
+        "linearizable reads to work again",
+        Duration::from_secs(10),
+        || {
+            let l = c.leader();
+            let r = try_request(
+                &c.machines[l].client,
+                "GET",
+                "/v2/keys/lin?quorum=true",
+                &[],
+                b"",
+            )
+            .ok()?;
+            (r.status == 200).then_some(())
+        },
+    );
 }
 
 #[test]
@@ -375,7 +411,10 @@ fn stats_report_real_follower_counts() {
     assert_eq!(followers.len(), 2);
     for (name, f) in followers {
         assert!(f["counts"]["success"].as_u64().unwrap() > 0, "{name}: {f}");
-        assert!(f["latency"]["average"].as_f64().unwrap() > 0.0, "{name}: {f}");
+        assert!(
+            f["latency"]["average"].as_f64().unwrap() > 0.0,
+            "{name}: {f}"
+        );
     }
     let follower = &c.machines[(l + 1) % 3];
     let v = request(&follower.client, "GET", "/v2/stats/self", &[], b"").json();
@@ -408,8 +447,20 @@ fn a_second_machine_with_a_live_members_name_is_refused() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("machine2 is active at"), "{stderr}");
-    let r = request(&c.machines[0].client, "GET", "/v2/keys/_etcd/machines/machine2", &[], b"");
-    assert_eq!(r.json()["node"]["value"], format!("raft=http://{}&etcd=http://{}", c.machines[1].peer, c.machines[1].client));
+    let r = request(
+        &c.machines[0].client,
+        "GET",
+        "/v2/keys/_etcd/machines/machine2",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        r.json()["node"]["value"],
+        format!(
+            "raft=http://{}&etcd=http://{}",
+            c.machines[1].peer, c.machines[1].client
+        )
+    );
 }
 
 #[test]

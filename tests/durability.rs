@@ -168,7 +168,11 @@ fn dir_size(p: &std::path::Path) -> u64 {
             rd.filter_map(|e| e.ok())
                 .map(|e| {
                     let p = e.path();
-                    if p.is_dir() { dir_size(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+                    if p.is_dir() {
+                        dir_size(&p)
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
                 })
                 .sum()
         })
@@ -187,8 +191,17 @@ fn snapshots_keep_the_data_dir_bounded_and_restart_replays() {
     let value = "x".repeat(1024);
     let overwrite = |from: usize, to: usize| {
         for i in from..to {
-            let r = form_request(&e.client, "PUT", &format!("/v2/keys/over{}", i % 10), &format!("value={value}"));
-            assert!(r.status == 200 || r.status == 201, "write {i}: {}", r.status);
+            let r = form_request(
+                &e.client,
+                "PUT",
+                &format!("/v2/keys/over{}", i % 10),
+                &format!("value={value}"),
+            );
+            assert!(
+                r.status == 200 || r.status == 201,
+                "write {i}: {}",
+                r.status
+            );
         }
     };
     overwrite(0, 2000);
@@ -197,7 +210,10 @@ fn snapshots_keep_the_data_dir_bounded_and_restart_replays() {
     let late = dir_size(&e.data_dir);
     // Three times the writes, yet the directory holds about the same: old
     // segments go once a snapshot covers them (4 MiB were written in all).
-    assert!(late < early + early / 2, "data dir grew from {early} to {late} bytes");
+    assert!(
+        late < early + early / 2,
+        "data dir grew from {early} to {late} bytes"
+    );
     let snaps = std::fs::read_dir(e.data_dir.join("snap")).unwrap().count();
     assert!((1..=3).contains(&snaps), "{snaps} snapshot files");
     let before = e.get("/v2/keys/over3").json();

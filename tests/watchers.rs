@@ -12,7 +12,9 @@ use common::{Etcd, TempDir, wait_for};
 const WATCHERS: usize = 2000;
 
 fn watchers(e: &Etcd) -> u64 {
-    e.get("/v2/stats/store").json()["watchers"].as_u64().unwrap_or(0)
+    e.get("/v2/stats/store").json()["watchers"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -35,7 +37,11 @@ fn two_thousand_idle_watchers_do_not_starve_other_clients() {
         let started = Instant::now();
         assert_eq!(e.put(&format!("/v2/keys/busy/{i}"), "value=1").status, 201);
         assert_eq!(e.get(&format!("/v2/keys/busy/{i}")).status, 200);
-        assert!(started.elapsed() < Duration::from_secs(2), "request {i} waited {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "request {i} waited {:?}",
+            started.elapsed()
+        );
     }
 
     // A watcher still gets its event.
@@ -46,7 +52,11 @@ fn two_thousand_idle_watchers_do_not_starve_other_clients() {
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&got).contains("woke") {
         let n = s.read(&mut buf).expect("watch answer");
-        assert!(n > 0, "watch closed without the event: {}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "watch closed without the event: {}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
     }
     let text = String::from_utf8_lossy(&got);
@@ -55,9 +65,11 @@ fn two_thousand_idle_watchers_do_not_starve_other_clients() {
 
     // Clients that go away take their watchers with them.
     drop(conns);
-    wait_for("abandoned watchers to be cancelled", Duration::from_secs(30), || {
-        (watchers(&e) == 0).then_some(())
-    });
+    wait_for(
+        "abandoned watchers to be cancelled",
+        Duration::from_secs(30),
+        || (watchers(&e) == 0).then_some(()),
+    );
 }
 
 #[test]
@@ -65,8 +77,11 @@ fn a_stream_watch_sends_every_event() {
     let dir = TempDir::new("stream");
     let e = Etcd::start(dir.path(), "m1", &[]);
     let mut s = TcpStream::connect(&e.client).unwrap();
-    s.write_all(b"GET /v2/keys/st?wait=true&stream=true HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    wait_for("the stream watcher", Duration::from_secs(10), || (watchers(&e) == 1).then_some(()));
+    s.write_all(b"GET /v2/keys/st?wait=true&stream=true HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    wait_for("the stream watcher", Duration::from_secs(10), || {
+        (watchers(&e) == 1).then_some(())
+    });
     for v in ["a", "b", "c"] {
         e.put("/v2/keys/st", &format!("value={v}"));
     }

@@ -35,7 +35,12 @@ pub struct Recovered {
     pub fresh: bool,
 }
 
-pub fn open(data_dir: &Path, name: &str, force: bool, wal_options: WalOptions) -> Result<Recovered, String> {
+pub fn open(
+    data_dir: &Path,
+    name: &str,
+    force: bool,
+    wal_options: WalOptions,
+) -> Result<Recovered, String> {
     fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
     let lock = take_lock(data_dir)?;

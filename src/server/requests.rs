@@ -21,7 +21,10 @@ pub struct Position {
 
 /// The answer to a write or a read of the key tree.
 #[derive(Debug)]
-#[expect(clippy::large_enum_variant, reason = "sent once per request; boxing would add an allocation")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "sent once per request; boxing would add an allocation"
+)]
 pub enum Reply {
     Done {
         event: Event,
@@ -37,7 +40,10 @@ pub enum Reply {
 /// What a watching client receives: first `Started` or an immediate
 /// `Event` (from history), then, for a waiting watch, events as they come.
 #[derive(Debug)]
-#[expect(clippy::large_enum_variant, reason = "events dominate; boxing would add an allocation each")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "events dominate; boxing would add an allocation each"
+)]
 pub enum WatchMessage {
     Started { id: WatcherId, at: Position },
     Event(Event),

@@ -80,7 +80,10 @@ impl Etcd {
             data_dir: dir.join(name),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             log: dir.join(format!("{name}.log")),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         e.spawn();
         e.wait_ready();
