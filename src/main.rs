@@ -210,6 +210,9 @@ fn run(cfg: Config) -> Result<(), String> {
     };
     let sole_voter = rec.bootstrap.conf.voters == [me.id];
     let mut raft = Raft::new(raft_cfg, rec.bootstrap);
+    if let Some(snapshot) = rec.snapshot {
+        raft.compact(snapshot);
+    }
     if sole_voter {
         // Alone, there is nobody to wait for: lead at once.
         raft.campaign();

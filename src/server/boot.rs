@@ -12,7 +12,7 @@ use std::path::Path;
 use log::{info, warn};
 
 use crate::raft::Bootstrap;
-use crate::raft::types::{ConfChange, ConfState, EntryKind, Index, NodeId, Term};
+use crate::raft::types::{ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, Term};
 use crate::store::Store;
 use crate::wal::{Wal, WalOptions};
 
@@ -33,6 +33,9 @@ pub struct Recovered {
     pub applied: (Index, Term),
     /// Nothing was ever written here: a new member.
     pub fresh: bool,
+    /// The snapshot the store was restored from; Raft keeps it to send to
+    /// members that fall behind the compacted log.
+    pub snapshot: Option<Snapshot>,
 }
 
 pub fn open(
@@ -82,7 +85,13 @@ pub fn open(
     // know its cluster to hold an election), so read them, and the members'
     // addresses, from every membership entry in the log.
     for entry in &rec.entries {
-        if entry.kind != EntryKind::Normal || entry.data.is_empty() {
+        if entry.kind == EntryKind::ConfChange {
+            if let Some(cc) = ConfChange::decode(&entry.data) {
+                apply_conf(&mut voters, cc);
+            }
+            continue;
+        }
+        if entry.data.is_empty() {
             continue;
         }
         match Command::decode(&entry.data) {
@@ -127,6 +136,7 @@ pub fn open(
         members,
         applied,
         fresh,
+        snapshot: rec.snapshot,
     })
 }
 

@@ -782,7 +782,14 @@ impl StateThread {
             }
             other => other,
         };
-        if entry.kind != EntryKind::Normal || entry.data.is_empty() {
+        if entry.kind == EntryKind::ConfChange {
+            // Raft writes a new cluster's founders as conf-change entries.
+            if let Some(cc) = ConfChange::decode(&entry.data) {
+                self.raft.apply_conf_change(cc);
+            }
+            return;
+        }
+        if entry.data.is_empty() {
             return;
         }
         let cmd = match Command::decode(&entry.data) {

@@ -244,9 +244,9 @@ fn run_many(n: u64, seeds: std::ops::Range<u64>, steps: usize) -> RunStats {
 
 #[test]
 fn three_machines_stay_safe_and_live_under_random_faults() {
-    let total = run_many(3, 0..2000, 400);
+    let total = run_many(3, 0..1500, 400);
     // The schedules must actually commit things and answer reads, or they test nothing.
-    assert!(total.applied > 2000 * 5, "too little progress: {total:?}");
+    assert!(total.applied > 1500 * 5, "too little progress: {total:?}");
     assert!(total.reads > 100, "too few reads answered: {total:?}");
 }
 
@@ -259,14 +259,14 @@ fn five_machines_stay_safe_and_live_under_random_faults() {
 #[test]
 fn membership_changes_stay_safe_and_live_under_random_faults() {
     let mut total = RunStats::default();
-    for seed in 50_000..50_800 {
+    for seed in 50_000..50_600 {
         let s = run_membership_seed(seed, 400);
         total.applied += s.applied;
         total.conf_changes += s.conf_changes;
     }
-    assert!(total.applied > 800 * 5, "too little progress: {total:?}");
+    assert!(total.applied > 600 * 5, "too little progress: {total:?}");
     assert!(
-        total.conf_changes > 800,
+        total.conf_changes > 600,
         "too few membership changes: {total:?}"
     );
 }
