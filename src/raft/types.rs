@@ -29,6 +29,7 @@ pub struct Entry {
     pub term: Term,
     pub index: Index,
     pub kind: EntryKind,
+    #[serde(with = "base64_bytes")]
     pub data: Vec<u8>,
 }
 
@@ -69,5 +70,97 @@ pub struct SnapshotMeta {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub meta: SnapshotMeta,
+    #[serde(with = "base64_bytes")]
     pub data: Vec<u8>,
+}
+
+/// Opaque bytes as a base64 string when serialised (peer messages are
+/// JSON; an array of numbers would cost three to four bytes per byte).
+mod base64_bytes {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        decode(&text).ok_or_else(|| D::Error::custom("invalid base64"))
+    }
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let text = text.as_bytes();
+        if text.len() % 4 != 0 {
+            return None;
+        }
+        let value = |c: u8| ALPHABET.iter().position(|&a| a == c).map(|v| v as u32);
+        let mut out = Vec::with_capacity(text.len() / 4 * 3);
+        for (i, quad) in text.chunks(4).enumerate() {
+            let last = i + 1 == text.len() / 4;
+            let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+            if pad > 2 || (pad > 0 && !last) {
+                return None;
+            }
+            let mut n = 0u32;
+            for &c in &quad[..4 - pad] {
+                n = (n << 6) | value(c)?;
+            }
+            n <<= 6 * pad as u32;
+            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+            out.extend_from_slice(&bytes[..3 - pad]);
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::{decode, encode};
+
+        #[test]
+        fn rfc4648_vectors_round_trip() {
+            for (plain, coded) in [
+                ("", ""),
+                ("f", "Zg=="),
+                ("fo", "Zm8="),
+                ("foo", "Zm9v"),
+                ("foob", "Zm9vYg=="),
+                ("fooba", "Zm9vYmE="),
+                ("foobar", "Zm9vYmFy"),
+            ] {
+                assert_eq!(encode(plain.as_bytes()), coded);
+                assert_eq!(decode(coded).as_deref(), Some(plain.as_bytes()));
+            }
+            let all: Vec<u8> = (0..=255).collect();
+            assert_eq!(decode(&encode(&all)), Some(all));
+        }
+
+        #[test]
+        fn bad_input_is_refused() {
+            for bad in ["Zg=", "Z===", "Zg==Zg==", "Zm9*", "===="] {
+                assert_eq!(decode(bad), None, "{bad}");
+            }
+        }
+    }
 }
