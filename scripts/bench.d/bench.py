@@ -40,6 +40,8 @@ CORES = os.cpu_count() or 1
 
 CHILDREN = []  # every Popen we started; killed in cleanup()
 WORKDIR = tempfile.mkdtemp(prefix="etcd-bench-")
+WORKDIR_PARENT = os.path.dirname(WORKDIR)
+LOADAVG = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def log(msg):
@@ -74,9 +76,15 @@ def kill(p):
         pass
 
 
-def cleanup():
+def cleanup(failed=False):
     for p in CHILDREN:
         kill(p)
+    if failed:  # the logs die with WORKDIR; show their ends first
+        for name in sorted(os.listdir(WORKDIR)):
+            if name.endswith(".log"):
+                with open(os.path.join(WORKDIR, name), errors="replace") as f:
+                    tail = f.readlines()[-15:]
+                print(f"--- {name} (last lines)\n{''.join(tail)}", file=sys.stderr)
     shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
@@ -126,14 +134,16 @@ def start_ours(name, datadir, peers=None):
     return Server("ours", name, spawn(argv, f"ours-{name}.log"), client, peer)
 
 
-def start_ref(name, datadir, cluster=None, client=None, peer=None):
+def start_ref(name, datadir, cluster=None, client=None, peer=None, token=None):
     client = client or f"127.0.0.1:{free_port()}"
     peer = peer or f"127.0.0.1:{free_port()}"
     argv = [REF_BIN, "--name", name, "--data-dir", datadir, "--enable-v2=true",
             "--listen-client-urls", f"http://{client}", "--advertise-client-urls", f"http://{client}",
             "--listen-peer-urls", f"http://{peer}", "--initial-advertise-peer-urls", f"http://{peer}",
             "--initial-cluster", cluster or f"{name}=http://{peer}",
-            "--initial-cluster-state", "new", "--initial-cluster-token", "bench-" + os.path.basename(datadir)]
+            "--initial-cluster-state", "new",
+            # Members of one cluster must share the token; a fresh one per cluster keeps runs apart.
+            "--initial-cluster-token", token or "bench-" + os.path.basename(datadir)]
     return Server("ref", name, spawn(argv, f"ref-{name}.log"), client, peer)
 
 
@@ -169,7 +179,7 @@ def wait_until(pred, limit, interval=0.01, what="condition"):
         if pred():
             return
         time.sleep(interval)
-    raise RuntimeError(f"timed out after {limit}s waiting for {what}; logs in {WORKDIR}")
+    raise RuntimeError(f"timed out after {limit}s waiting for {what}")
 
 
 def wait_ready(srv, limit=30):
@@ -237,42 +247,54 @@ def run_wrk(target, servers, mode, conns, duration):
     }
 
 
-def measure(target, servers, mode, conns):
-    """Warm-up run (discarded), then REPEATS runs; each figure is the median over the runs."""
+def measure(targets, mode, conns):
+    """targets: kind -> (server to load, servers whose CPU counts). One warm-up run each
+    (discarded), then REPEATS rounds in which every kind runs once, back to back, so a
+    burst of background load hits ours and the reference alike. Each figure is the median
+    over the rounds."""
     if WARMUP > 0:
-        run_wrk(target, servers, mode, conns, WARMUP)
-    runs = [run_wrk(target, servers, mode, conns, DURATION) for _ in range(REPEATS)]
-    res = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99", "srv_cpu", "gen_cpu")}
-    res["bad"] = sum(r["bad"] for r in runs)
-    res["requests"] = sum(r["requests"] for r in runs)
-    res["spread"] = (min(r["rps"] for r in runs), max(r["rps"] for r in runs))
-    log(f"  {target.kind} {mode} c={conns}: {res['rps']:.0f}/s p50 {res['p50']:.2f} ms "
-        f"p99 {res['p99']:.2f} ms (runs {', '.join(format(r['rps'], '.0f') for r in runs)}) "
-        f"srv {res['srv_cpu']:.0f}% gen {res['gen_cpu']:.0f}% bad {res['bad']}")
-    return res
+        for target, servers in targets.values():
+            run_wrk(target, servers, mode, conns, WARMUP)
+    runs = {kind: [] for kind in targets}
+    for _ in range(REPEATS):
+        for kind, (target, servers) in targets.items():
+            runs[kind].append(run_wrk(target, servers, mode, conns, DURATION))
+    out = {}
+    for kind, rs in runs.items():
+        res = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "srv_cpu", "gen_cpu")}
+        res["bad"] = sum(r["bad"] for r in rs)
+        res["requests"] = sum(r["requests"] for r in rs)
+        log(f"  {kind} {mode} c={conns}: {res['rps']:.0f}/s p50 {res['p50']:.2f} ms "
+            f"p99 {res['p99']:.2f} ms (runs {', '.join(format(r['rps'], '.0f') for r in rs)}) "
+            f"srv {res['srv_cpu']:.0f}% gen {res['gen_cpu']:.0f}% bad {res['bad']}")
+        out[kind] = res
+    return out
 
 
 # ---------------------------------------------------------------- scenarios
 
-def single_machine(kind):
-    log(f"{kind}: single machine")
-    d = fresh_dir(f"{kind}-single")
-    srv = start_ours("s1", d) if kind == "ours" else start_ref("s1", d)
+def single_machine(kinds):
+    log(f"single machine: {', '.join(kinds)}")
+    srvs = {}
     try:
-        wait_ready(srv)
-        put_keys(srv, range(READ_KEYS))
-        res = {
-            "write1": measure(srv, [srv], "put", 1),
-            "write64": measure(srv, [srv], "put", 64),
-            "read64": measure(srv, [srv], "get", 64),
-        }
+        for kind in kinds:
+            d = fresh_dir(f"{kind}-single")
+            srvs[kind] = start_ours("s1", d) if kind == "ours" else start_ref("s1", d)
+        for srv in srvs.values():
+            wait_ready(srv)
+            put_keys(srv, range(READ_KEYS))
+        targets = {kind: (srv, [srv]) for kind, srv in srvs.items()}
+        res = {kind: {} for kind in kinds}
+        for key, mode, conns in (("write1", "put", 1), ("write64", "put", 64), ("read64", "get", 64)):
+            for kind, r in measure(targets, mode, conns).items():
+                res[kind][key] = r
         # Generator ceiling: the cheapest request, same generator, same box.
-        res["ceiling"] = run_wrk(srv, [srv], "version", 64, DURATION)
-        log(f"  {kind} ceiling GET /version c=64: {res['ceiling']['rps']:.0f}/s "
-            f"gen {res['ceiling']['gen_cpu']:.0f}%")
+        for kind, r in measure(targets, "version", 64).items():
+            res[kind]["ceiling"] = r
         return res
     finally:
-        kill(srv.proc)
+        for srv in srvs.values():
+            kill(srv.proc)
 
 
 def start_cluster(kind):
@@ -288,7 +310,9 @@ def start_cluster(kind):
     clients = [f"127.0.0.1:{free_port()}" for _ in range(3)]
     peers = [f"127.0.0.1:{free_port()}" for _ in range(3)]
     cluster = ",".join(f"m{i + 1}=http://{peers[i]}" for i in range(3))
-    ms = [start_ref(f"m{i + 1}", fresh_dir(f"ref-m{i + 1}"), cluster, clients[i], peers[i]) for i in range(3)]
+    token = "bench-cluster-" + os.path.basename(fresh_dir("ref-token"))
+    ms = [start_ref(f"m{i + 1}", fresh_dir(f"ref-m{i + 1}"), cluster, clients[i], peers[i], token)
+          for i in range(3)]
     for m in ms:
         wait_ready(m)
     return ms
@@ -348,7 +372,7 @@ def failover(ms, leader):
         t.join(timeout=30)
     stop.set()
     if "leader" not in times or "write" not in times:
-        raise RuntimeError(f"no failover within 30 s ({times}); logs in {WORKDIR}")
+        raise RuntimeError(f"no failover within 30 s ({times})")
     return (times["leader"] - t0) * 1000, (times["write"] - t0) * 1000
 
 
@@ -374,29 +398,46 @@ def put_following_redirect(hostport, path):
     return None
 
 
-def cluster(kind):
-    log(f"{kind}: three-machine cluster")
-    res = {"failover": []}
-    ms = start_cluster(kind)
+def cluster(kinds):
+    """Throughput through each kind's leader (clusters up side by side, runs interleaved),
+    then failover trials one kind at a time, on a fresh cluster for every trial after the first."""
+    log(f"three-machine clusters: {', '.join(kinds)}")
+    res = {kind: {"failover": []} for kind in kinds}
+    clusters = {}
     try:
-        leader = find_leader(ms)
-        log(f"  {kind} leader is {leader.name}")
-        res["write1"] = measure(leader, ms, "put", 1)
-        res["write64"] = measure(leader, ms, "put", 64)
-        for trial in range(FAILOVER_TRIALS):
-            if trial > 0:
-                for m in ms:
-                    kill(m.proc)
-                ms = start_cluster(kind)
-                leader = find_leader(ms)
-            # Let the cluster settle so the kill lands on a steady leader.
-            time.sleep(0.5)
-            res["failover"].append(failover(ms, leader))
-            log(f"  {kind} failover trial {trial + 1}: leader {res['failover'][-1][0]:.0f} ms, "
-                f"write {res['failover'][-1][1]:.0f} ms")
+        for kind in kinds:
+            try:
+                clusters[kind] = start_cluster(kind)
+            except RuntimeError as e:
+                if kind == "ours":
+                    raise
+                res[kind]["error"] = str(e)
+                log(f"  {kind} cluster did not start: {e}")
+        leaders = {kind: find_leader(ms) for kind, ms in clusters.items()}
+        for kind, leader in leaders.items():
+            log(f"  {kind} leader is {leader.name}")
+        targets = {kind: (leaders[kind], ms) for kind, ms in clusters.items()}
+        for key, conns in (("write1", 1), ("write64", 64)):
+            for kind, r in measure(targets, "put", conns).items():
+                res[kind][key] = r
+        for kind in list(clusters):
+            for trial in range(FAILOVER_TRIALS):
+                if trial > 0:
+                    for m in clusters[kind]:
+                        kill(m.proc)
+                    clusters[kind] = start_cluster(kind)
+                    leaders[kind] = find_leader(clusters[kind])
+                # Let the cluster settle so the kill lands on a steady leader.
+                time.sleep(0.5)
+                res[kind]["failover"].append(failover(clusters[kind], leaders[kind]))
+                log(f"  {kind} failover trial {trial + 1}: leader {res[kind]['failover'][-1][0]:.0f} ms, "
+                    f"write {res[kind]['failover'][-1][1]:.0f} ms")
+            for m in clusters.pop(kind):
+                kill(m.proc)
     finally:
-        for m in ms:
-            kill(m.proc)
+        for ms in clusters.values():
+            for m in ms:
+                kill(m.proc)
     return res
 
 
@@ -498,10 +539,20 @@ def report(ours, ref, meta):
     add("")
     add("## Is the generator the bottleneck?")
     add("")
-    add(f"- Ceiling: the same wrk/Lua generator, 64 connections, `GET /version` (cheapest request): "
-        f"ours {fmt(ceil and ceil['rps'], '.0f')} req/s (wrk {fmt(ceil and ceil['gen_cpu'], '.0f')}% CPU), "
-        f"ref {fmt(rceil and rceil['rps'], '.0f')} req/s (wrk {fmt(rceil and rceil['gen_cpu'], '.0f')}% CPU). "
-        f"A scenario well below its ceiling was not limited by the generator.")
+    add(f"- Ceiling: the same wrk/Lua generator, 64 connections, `GET /version` (the cheapest request): "
+        f"{fmt(ceil and ceil['rps'], '.0f')} req/s against ours, {fmt(rceil and rceil['rps'], '.0f')} against ref. "
+        f"A scenario well below the ceiling was not held back by the generator.")
+    saturation = []
+    for k, res in (("ours", ours), ("ref", ref)):
+        for g in ("single", "cluster"):
+            for s_, x in res.get(g, {}).items():
+                if isinstance(x, dict) and "gen_cpu" in x and s_ != "ceiling":
+                    threads = 1 if s_.endswith("1") else min(CORES, 64)
+                    saturation.append((x["gen_cpu"] / threads, x["gen_cpu"] * 1e4 / max(x["rps"], 1), k, g, s_))
+    if saturation:
+        worst = max(saturation)
+        add(f"- wrk's busiest scenario ({worst[2]} {worst[3]} {worst[4]}) kept its threads {worst[0]:.0f}% busy "
+            f"({worst[1]:.0f} µs of wrk CPU per request); a saturated generator would sit near 100%.")
     add(f"- CPU columns: server(s) / wrk CPU during the run, % of one core ({CORES} cores = {CORES * 100}%).")
     bad = [(k, g, s) for k, res in (("ours", ours), ("ref", ref)) for g in ("single", "cluster")
            for s, x in res.get(g, {}).items() if isinstance(x, dict) and x.get("bad")]
@@ -522,45 +573,53 @@ def main():
     t_start = time.monotonic()
     ours, ref = {}, {}
     notes = []
+    kinds = ["ours", "ref"] if REF_BIN else ["ours"]
     try:
-        ours["single"] = single_machine("ours")
-        if REF_BIN:
-            ref["single"] = single_machine("ref")
-        ours["cluster"] = cluster("ours")
-        if REF_BIN:
-            try:
-                ref["cluster"] = cluster("ref")
-            except RuntimeError as e:
-                notes.append(f"reference cluster skipped: {e}")
-                log(notes[-1])
+        for kind, r in single_machine(kinds).items():
+            (ours if kind == "ours" else ref)["single"] = r
+        for kind, r in cluster(kinds).items():
+            (ours if kind == "ours" else ref)["cluster"] = r
+            if "error" in r:
+                notes.append(f"Reference cluster not measured: {r['error']}.")
         ours["start"] = startup_and_rss("ours")
         if REF_BIN:
             ref["start"] = startup_and_rss("ref")
-    finally:
-        cleanup()
+    except BaseException as e:
+        cleanup(failed=not isinstance(e, (SystemExit, KeyboardInterrupt)))  # interrupted: no log dump
+        raise
+    cleanup()
     ref_ver = ""
     if REF_BIN:
         v = subprocess.run([REF_BIN, "--version"], capture_output=True, text=True).stdout.splitlines()
         ref_ver = v[0] if v else "etcd 3.4"
     meta = "\n".join([
         f"- When: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {CORES} cores "
-        f"({cpu_model()}); load generator and servers share the machine, all on loopback.",
+        f"({cpu_model()}); load generator and servers share the machine, all on loopback; "
+        f"data dirs on {fs_type(WORKDIR_PARENT)} ({WORKDIR_PARENT}); load average before the run {LOADAVG}.",
         f"- Ours: `{OURS_BIN}` (defaults: heartbeat 50 ms, election timeout 200 ms). "
         + (f"Ref: `{REF_BIN}` {ref_ver}, `--enable-v2=true`, its defaults (heartbeat 100 ms, election 1000 ms)."
            if REF_BIN else "Ref: **not measured** (etcd-server could not be installed)."),
         f"- Load: wrk 4.1 + `scripts/bench.d/load.lua`, keep-alive connections; PUT /v2/keys/bench/<n> "
         f"value=<100 bytes> (each key new), GET of {READ_KEYS} preloaded keys. Each figure: {WARMUP} s warm-up "
-        f"(discarded), then {REPEATS} runs of {DURATION} s, median of the runs (latency: median of each run's "
+        f"(discarded), then {REPEATS} runs of {DURATION} s (ours and ref alternating), median of the runs (latency: median of each run's "
         f"p50/p99). 1 client = 1 wrk thread; 64 clients = {min(CORES, 64)} wrk threads.",
         "- Failover: 3-machine cluster, kill -9 of the leader, pollers every 10 ms on the survivors: "
         "leader endpoint (ours `/v2/leader`, ref `/v2/members/leader`) and PUT (one 307 followed). "
         f"Startup: exec → first 200 on that leader endpoint, polled every 2 ms, fresh data dir.",
-        f"- Total bench time {time.monotonic() - t_start:.0f} s." + ("" if not notes else " " + " ".join(notes)),
+        f"- Total bench time {time.monotonic() - t_start:.0f} s; load average after the run "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}. ours and ref runs alternate, so background "
+        f"load hits both." + ("" if not notes else " " + " ".join(notes)),
     ])
     text = report(ours, ref, meta)
     with open(out_path, "w") as f:
         f.write(text)
     sys.stdout.write(text)
+
+
+def fs_type(path):
+    """Filesystem type name: fsync costs differ wildly between tmpfs, overlay and ext4."""
+    r = subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True)
+    return r.stdout.strip() or "unknown fs"
 
 
 def cpu_model():
