@@ -9,6 +9,7 @@
 //! - [`wal`]: the append-only log and snapshot files;
 //! - [`store`]: the key tree, TTLs, events and watches (pure);
 //! - [`transport`]: peer senders and the join client;
+//! - [`tls`]: HTTPS on the client and peer ports (certificate files, handshakes);
 //! - [`config`]: flags, `ETCD_*` variables and the TOML file.
 
 pub mod config;
@@ -17,5 +18,6 @@ pub mod httpd;
 pub mod raft;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod transport;
 pub mod wal;

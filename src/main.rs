@@ -16,11 +16,12 @@ use etcd::config::{self, Config, RealFs, Startup};
 use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
 use etcd::http::peer_api::PeerApi;
-use etcd::httpd::{self, ServerConfig, Stream};
+use etcd::httpd::{self, ServerConfig, Wrap};
 use etcd::raft::{self, Raft};
 use etcd::server::members::Member;
 use etcd::server::state::{Inputs, StateConfig, StateThread};
-use etcd::server::{boot, clock, wal_thread};
+use etcd::server::{boot, clock, snapshotter, wal_thread};
+use etcd::tls::{self, Side};
 use etcd::transport::join::{JoinPlan, join};
 use etcd::transport::{Connector, PeerSenders};
 use etcd::wal::WalOptions;
@@ -89,10 +90,6 @@ fn init_logging(verbosity: u8) {
     let _ = simplelog::WriteLogger::init(level, config, std::io::stderr());
 }
 
-fn plain_tcp() -> Connector {
-    Arc::new(|s| Ok(Box::new(s) as Box<dyn Stream>))
-}
-
 fn run(cfg: Config) -> Result<(), String> {
     let me = Member::new(&cfg.name, &cfg.peer.url(), &cfg.client.url());
     let mut wal_options = WalOptions::default();
@@ -104,6 +101,13 @@ fn run(cfg: Config) -> Result<(), String> {
     {
         wal_options.segment_bytes = bytes;
     }
+    // Certificate files are checked before anything else happens, so a bad
+    // one stops the machine with one line and leaves no port open.
+    let plain: Wrap = Arc::new(httpd::plain);
+    let client_wrap = tls::server_wrap(Side::Client, &cfg.client_tls)?.unwrap_or(plain.clone());
+    let peer_wrap = tls::server_wrap(Side::Peer, &cfg.peer_tls)?.unwrap_or(plain);
+    let peer_connector = tls::client_connector(Side::Peer, &cfg.peer_tls)?;
+
     let mut rec = boot::open(&cfg.data_dir, &cfg.name, cfg.force, wal_options)?;
 
     let bind = |addr: &str, what: &str| {
@@ -121,8 +125,6 @@ fn run(cfg: Config) -> Result<(), String> {
         write_timeout: cfg.http_write_timeout,
         ..ServerConfig::default()
     };
-    let wrap: Arc<dyn Fn(std::net::TcpStream) -> std::io::Result<Box<dyn Stream>> + Send + Sync> =
-        plain_tcp();
 
     // The peer port opens first: once the leader commits our join it must
     // be able to reach us.
@@ -137,7 +139,7 @@ fn run(cfg: Config) -> Result<(), String> {
     httpd::serve(
         peer_listener,
         http_cfg.clone(),
-        wrap.clone(),
+        peer_wrap,
         Arc::new(peer_api),
     )
     .map_err(|e| format!("cannot start the peer server: {e}"))?;
@@ -165,7 +167,7 @@ fn run(cfg: Config) -> Result<(), String> {
                 peers: &peers,
                 attempts: cfg.max_retry_attempts,
                 retry_interval: Duration::from_secs_f64(cfg.retry_interval.unwrap_or(1.0)),
-                connector: plain_tcp(),
+                connector: peer_connector.clone(),
                 timeout: Duration::from_secs(5),
             };
             let members = join(&plan).map_err(|e| e.to_string())?;
@@ -194,7 +196,8 @@ fn run(cfg: Config) -> Result<(), String> {
             .collect();
         via.extend(peers.iter().cloned());
         let me = me.clone();
-        spawn("rejoin", move || announce_new_address(me, via))?;
+        let connector = peer_connector.clone();
+        spawn("rejoin", move || announce_new_address(me, via, connector))?;
     }
 
     let election_tick = (cfg.election_timeout_ms / cfg.heartbeat_interval_ms).max(2) as usize;
@@ -233,9 +236,17 @@ fn run(cfg: Config) -> Result<(), String> {
         request_timeout_ticks: (REQUEST_TIMEOUT.as_secs() * ticks_per_sec).max(1),
         register_self,
         election_ticks: election_tick as u64,
+        tick_interval: heartbeat,
     };
+    let (snapshot_tx, snapshot_rx) = unbounded();
+    let (written_tx, written_rx) = unbounded();
+    let snap_dir = cfg.data_dir.join("snap");
+    spawn("snapshot", move || {
+        snapshotter::run(snap_dir, snapshot_rx, written_tx)
+    })?;
+
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
-    let outbox = PeerSenders::new(me.id, plain_tcp(), heartbeat * 7);
+    let outbox = PeerSenders::new(me.id, peer_connector, heartbeat * 7);
     let state = StateThread::new(
         state_cfg,
         raft,
@@ -245,12 +256,14 @@ fn run(cfg: Config) -> Result<(), String> {
         store_index.clone(),
         Box::new(outbox),
         wal_tx,
+        snapshot_tx,
     );
     let inputs = Inputs {
         client: client_rx,
         peer: peer_rx,
         tick: crossbeam_channel::tick(heartbeat),
         persisted: persisted_rx,
+        snapshots: written_rx,
     };
     let state_thread = spawn("state", move || state.run(inputs))?;
 
@@ -263,7 +276,7 @@ fn run(cfg: Config) -> Result<(), String> {
     httpd::serve(
         client_listener,
         http_cfg,
-        wrap,
+        client_wrap,
         Arc::new(ClientApi { gw: gateway }),
     )
     .map_err(|e| format!("cannot start the client server: {e}"))?;
@@ -278,14 +291,14 @@ fn run(cfg: Config) -> Result<(), String> {
 }
 
 /// Keeps asking the cluster to record our new addresses until it has.
-fn announce_new_address(me: Member, via: Vec<String>) {
+fn announce_new_address(me: Member, via: Vec<String>, connector: Connector) {
     loop {
         let plan = JoinPlan {
             me: &me,
             peers: &via,
             attempts: 1,
             retry_interval: Duration::ZERO,
-            connector: plain_tcp(),
+            connector: connector.clone(),
             timeout: Duration::from_secs(5),
         };
         match join(&plan) {

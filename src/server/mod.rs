@@ -9,6 +9,7 @@ pub mod members;
 pub mod outbox;
 pub mod requests;
 pub mod snapshot_data;
+pub mod snapshotter;
 pub mod state;
 pub mod stats;
 pub mod wal_thread;

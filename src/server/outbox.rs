@@ -14,4 +14,7 @@ pub trait Outbox: Send {
     fn set_members(&mut self, members: &Members);
     /// Per-follower latency and counts, for `/v2/stats/leader`.
     fn leader_stats(&self, leader_name: &str) -> LeaderStats;
+    /// Whether a message reached this member (at its registered address)
+    /// within `within`.
+    fn reached_within(&self, name: &str, within: std::time::Duration) -> bool;
 }

@@ -27,6 +27,7 @@ use super::requests::{
     ClientRequest, ClusterView, JoinReply, PeerRequest, Position, Reply, WatchMessage,
 };
 use super::snapshot_data::SnapshotData;
+use super::snapshotter::SnapshotJob;
 use super::stats::SelfStats;
 use super::wal_thread::{Persisted, WalJob};
 
@@ -43,6 +44,8 @@ pub struct StateConfig {
     pub register_self: bool,
     /// The election timeout in ticks.
     pub election_ticks: u64,
+    /// How long a tick is.
+    pub tick_interval: std::time::Duration,
 }
 
 /// The channels the state thread listens on.
@@ -51,6 +54,7 @@ pub struct Inputs {
     pub peer: Receiver<PeerRequest>,
     pub tick: Receiver<std::time::Instant>,
     pub persisted: Receiver<Persisted>,
+    pub snapshots: Receiver<Snapshot>,
 }
 
 enum Waiter {
@@ -99,9 +103,8 @@ pub struct StateThread {
     last_leader: Option<NodeId>,
     /// The store index, published for the HTTP threads' error bodies.
     store_index: Arc<AtomicU64>,
-    /// The tick at which each member was last heard from (to tell a live
-    /// member from one whose name a new machine may take over).
-    last_heard: HashMap<NodeId, u64>,
+    snapshots: Sender<SnapshotJob>,
+    snapshot_in_flight: bool,
 }
 
 impl StateThread {
@@ -115,6 +118,7 @@ impl StateThread {
         store_index: Arc<AtomicU64>,
         outbox: Box<dyn Outbox>,
         wal: Sender<WalJob>,
+        snapshots: Sender<SnapshotJob>,
     ) -> StateThread {
         let stats = SelfStats {
             name: cfg.me.name.clone(),
@@ -144,7 +148,8 @@ impl StateThread {
             stats,
             last_leader: None,
             store_index,
-            last_heard: HashMap::new(),
+            snapshots,
+            snapshot_in_flight: false,
         }
     }
 
@@ -166,6 +171,10 @@ impl StateThread {
                     Err(_) => return,
                 },
                 recv(inputs.tick) -> _ => self.on_tick(),
+                recv(inputs.snapshots) -> s => match s {
+                    Ok(s) => self.on_snapshot_written(s),
+                    Err(_) => return,
+                },
             }
             self.process_ready();
         }
@@ -233,7 +242,6 @@ impl StateThread {
             PeerRequest::Raft(msgs) => {
                 let now = now_nanos();
                 for m in msgs {
-                    self.last_heard.insert(m.from, self.ticks);
                     if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
                         self.stats.recv_append_cnt += 1;
                         let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
@@ -358,7 +366,7 @@ impl StateThread {
         }
         if let Some(existing) = self.members.get(&member.name)
             && existing.peer_url != member.peer_url
-            && self.is_alive(existing.id)
+            && self.is_alive(existing)
         {
             // Two machines with one name: the live one keeps it.
             let cause = format!("{} is active at {}", existing.name, existing.peer_url);
@@ -381,15 +389,16 @@ impl StateThread {
         self.propose(&cmd, Waiter::Join(reply));
     }
 
-    /// Heard from within two election timeouts (or it is this machine).
-    fn is_alive(&self, id: NodeId) -> bool {
-        if id == self.cfg.me.id {
+    /// Still answering at its registered address: a message reached it
+    /// within two election timeouts. (A member that moved to a new address
+    /// is not, so its rejoin is accepted; a second machine taking a live
+    /// member's name is refused.)
+    fn is_alive(&self, member: &Member) -> bool {
+        if member.id == self.cfg.me.id {
             return true;
         }
-        let window = 2 * self.cfg.election_ticks;
-        self.last_heard
-            .get(&id)
-            .is_some_and(|at| self.ticks.saturating_sub(*at) <= window)
+        let window = self.cfg.tick_interval * (2 * self.cfg.election_ticks) as u32;
+        self.outbox.reached_within(&member.name, window)
     }
 
     fn propose_remove(&mut self, name: String, reply: Sender<JoinReply>) {
@@ -739,17 +748,14 @@ impl StateThread {
     }
 
     /// Every `snapshot_count` applied entries the tree is written out and the
-    /// log before it dropped, so the data dir stays bounded.
+    /// log before it dropped, so the data dir stays bounded. Only a copy is
+    /// taken here; the snapshot thread encodes and writes it.
     fn maybe_snapshot(&mut self) {
         let count = self.cfg.snapshot_count;
-        if count == 0 || self.applied < self.snapshot_index + count {
+        if count == 0 || self.snapshot_in_flight || self.applied < self.snapshot_index + count {
             return;
         }
-        let data = SnapshotData {
-            store: self.store.snapshot(),
-            members: self.members.clone(),
-        };
-        let snap = Snapshot {
+        let job = SnapshotJob {
             meta: SnapshotMeta {
                 index: self.applied,
                 term: self.applied_term,
@@ -757,11 +763,25 @@ impl StateThread {
                     voters: self.raft.status().voters.clone(),
                 },
             },
-            data: data.encode(),
+            store: self.store.image(),
+            members: self.members.clone(),
         };
-        self.snapshot_index = self.applied;
-        self.raft.compact(snap.clone());
-        if self.wal.send(WalJob::Compact(snap)).is_err() {
+        if self.snapshots.send(job).is_ok() {
+            self.snapshot_in_flight = true;
+        }
+    }
+
+    /// The snapshot file is durable: Raft may drop the entries it covers
+    /// (and send it to members that need them), and the WAL its segments.
+    fn on_snapshot_written(&mut self, snap: Snapshot) {
+        self.snapshot_in_flight = false;
+        let meta = snap.meta.clone();
+        // A newer snapshot from the leader may have been installed meanwhile.
+        if meta.index >= self.snapshot_index {
+            self.snapshot_index = meta.index;
+            self.raft.compact(snap);
+        }
+        if self.wal.send(WalJob::Compact(meta)).is_err() {
             std::process::exit(1);
         }
     }

@@ -99,6 +99,8 @@ pub struct FollowerStats {
     pub max_ms: f64,
     pub fail: u64,
     pub success: u64,
+    /// When a message last reached this follower (any kind, heartbeats too).
+    pub last_reached: Option<std::time::Instant>,
 }
 
 impl Default for FollowerStats {
@@ -113,6 +115,7 @@ impl Default for FollowerStats {
             max_ms: 0.0,
             fail: 0,
             success: 0,
+            last_reached: None,
         }
     }
 }

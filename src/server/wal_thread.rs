@@ -8,7 +8,7 @@ use crossbeam_channel::{Receiver, Sender};
 use log::{error, info};
 
 use crate::raft::Message;
-use crate::raft::types::{Entry, HardState, Index, Snapshot, Term};
+use crate::raft::types::{Entry, HardState, Index, Snapshot, SnapshotMeta, Term};
 use crate::wal::Wal;
 
 /// Work for the WAL thread, in the order the state thread produced it.
@@ -21,8 +21,9 @@ pub enum WalJob {
         /// Sent only once all of the above is on disk.
         then_send: Vec<Message>,
     },
-    /// A snapshot this machine took of its own applied state (log compaction).
-    Compact(Snapshot),
+    /// A snapshot of this machine's own applied state is durable in its
+    /// file (written by the snapshot thread): compact the log behind it.
+    Compact(SnapshotMeta),
 }
 
 /// Reported back after each group commit.
@@ -72,9 +73,9 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                     }
                     r
                 }
-                WalJob::Compact(snap) => {
-                    let index = snap.meta.index;
-                    let r = wal.save_snapshot(&snap, false);
+                WalJob::Compact(meta) => {
+                    let index = meta.index;
+                    let r = wal.compact_to(&meta);
                     if r.is_ok() {
                         info!("snapshot taken at index {index}; older log segments removed");
                     }

@@ -25,6 +25,29 @@ pub struct Store {
     pub(super) hub: WatcherHub,
 }
 
+/// A copy of what a snapshot holds, taken on the state thread and encoded
+/// on another: copying a large tree is far quicker than serialising it.
+#[derive(Debug, Clone)]
+pub struct StoreImage {
+    index: u64,
+    root: Node,
+    history: EventHistory,
+    stats: StoreStats,
+}
+
+impl StoreImage {
+    /// The same bytes `Store::snapshot` gives for the store it was taken of.
+    pub fn encode(&self) -> Vec<u8> {
+        let snapshot = SnapshotOut {
+            index: self.index,
+            root: &self.root,
+            history: &self.history,
+            stats: &self.stats,
+        };
+        serde_json::to_vec(&snapshot).unwrap_or_default()
+    }
+}
+
 /// What a snapshot holds (the same on every machine for the same log).
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
@@ -176,6 +199,16 @@ impl Store {
     }
 
     /// Tree, index, history and counters as JSON bytes.
+    /// A copy of the snapshot state, to be encoded off the state thread.
+    pub fn image(&self) -> StoreImage {
+        StoreImage {
+            index: self.index,
+            root: self.tree.root().clone(),
+            history: self.history.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+
     pub fn snapshot(&self) -> Vec<u8> {
         let snapshot = SnapshotOut {
             index: self.index,

@@ -31,7 +31,7 @@ pub use command::StoreCommand;
 pub use error::{ErrorCode, EtcdError};
 pub use event::{Action, Event, NodeView};
 pub use history::HISTORY_CAPACITY;
-pub use key_store::Store;
+pub use key_store::{Store, StoreImage};
 pub use path::KeyPath;
 pub use stats::StoreStats;
 pub use time::{UnixNanos, format_rfc3339};

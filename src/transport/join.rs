@@ -2,6 +2,7 @@
 //! peer port, following redirects to the leader, for up to
 //! `-max-retry-attempts` rounds over the peer list.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,8 +17,9 @@ pub enum JoinError {
     /// The cluster refused us (e.g. 109, peer address taken): retrying
     /// cannot help.
     Refused(String),
-    /// No listed peer could be reached in any round.
-    Unreachable { attempts: u32 },
+    /// No listed peer could be reached in any round. `last` is the latest
+    /// failure (`peer: reason`), which usually says what to fix.
+    Unreachable { attempts: u32, last: Option<String> },
 }
 
 impl std::fmt::Display for JoinError {
@@ -26,11 +28,15 @@ impl std::fmt::Display for JoinError {
             JoinError::Refused(why) => {
                 write!(f, "the cluster refused to let this machine join: {why}")
             }
-            JoinError::Unreachable { attempts } => {
+            JoinError::Unreachable { attempts, last } => {
                 write!(
                     f,
                     "fail joining the cluster via given peers after {attempts} retries"
-                )
+                )?;
+                match last {
+                    Some(last) => write!(f, " (last failure: {last})"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -56,23 +62,53 @@ pub fn join(plan: &JoinPlan) -> Result<Vec<Member>, JoinError> {
     })
     .to_string();
     let rounds = plan.attempts.max(1);
+    // The reason last logged per peer: a reason is logged when it first
+    // shows or changes, not again on every round.
+    let mut logged: BTreeMap<&str, String> = BTreeMap::new();
+    let mut last = None;
     for round in 1..=rounds {
         for peer in plan.peers {
             match try_peer(plan, peer, body.as_bytes()) {
                 Ok(members) => return Ok(members),
-                Err(Some(refusal)) => return Err(JoinError::Refused(refusal)),
-                Err(None) => log::info!("join via {peer} failed (round {round}/{rounds})"),
+                Err(Failure::Refused(refusal)) => return Err(JoinError::Refused(refusal)),
+                Err(Failure::Retry(reason)) => {
+                    if logged.get(peer.as_str()) != Some(&reason) {
+                        log_failure(peer, &reason, round, rounds);
+                        logged.insert(peer, reason.clone());
+                    } else {
+                        log::debug!("join via {peer} failed (round {round}/{rounds}): {reason}");
+                    }
+                    last = Some(format!("{peer}: {reason}"));
+                }
             }
         }
         if round < rounds {
             std::thread::sleep(plan.retry_interval);
         }
     }
-    Err(JoinError::Unreachable { attempts: rounds })
+    Err(JoinError::Unreachable {
+        attempts: rounds,
+        last,
+    })
 }
 
-/// Err(None): try the next peer; Err(Some(reason)): a final refusal.
-fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Option<String>> {
+fn log_failure(peer: &str, reason: &str, round: u32, rounds: u32) {
+    // A TLS failure is a configuration mismatch that retrying will not fix.
+    if reason.starts_with("TLS") {
+        log::warn!("join via {peer} failed (round {round}/{rounds}): {reason}");
+    } else {
+        log::info!("join via {peer} failed (round {round}/{rounds}): {reason}");
+    }
+}
+
+enum Failure {
+    /// Try the next peer (or the next round): why this one failed.
+    Retry(String),
+    /// The cluster said no; retrying cannot help.
+    Refused(String),
+}
+
+fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Failure> {
     let mut target = peer.to_string();
     // A follower redirects to the leader; the leader may have moved once more.
     for _ in 0..4 {
@@ -84,11 +120,16 @@ fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Opt
                 &[("Content-Type", "application/json")],
                 body,
             )
-            .map_err(|_| None)?;
+            .map_err(|e| Failure::Retry(crate::tls::describe(&e)))?;
         match resp.status {
-            200 => return serde_json::from_slice(&resp.body).map_err(|_| None),
+            200 => {
+                return serde_json::from_slice(&resp.body)
+                    .map_err(|e| Failure::Retry(format!("unreadable member list: {e}")));
+            }
             307 => {
-                let location = resp.header("location").ok_or(None)?;
+                let location = resp
+                    .header("location")
+                    .ok_or_else(|| Failure::Retry("redirect without a Location".into()))?;
                 target = host_port(location.trim_end_matches("/join")).to_string();
             }
             400..=499 => {
@@ -100,11 +141,11 @@ fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Opt
                     ),
                     Err(_) => String::from_utf8_lossy(&resp.body).trim().to_string(),
                 };
-                return Err(Some(reason));
+                return Err(Failure::Refused(reason));
             }
             // 500 "Raft Internal Error" (no leader yet) and the like: retry.
-            _ => return Err(None),
+            status => return Err(Failure::Retry(format!("answered {status}"))),
         }
     }
-    Err(None)
+    Err(Failure::Retry("too many redirects".into()))
 }

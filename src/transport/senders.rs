@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
-use log::{debug, info};
+use log::{debug, info, warn};
 
 use crate::httpd::HttpClient;
 use crate::raft::Message;
@@ -105,6 +105,14 @@ impl Outbox for PeerSenders {
         }
     }
 
+    fn reached_within(&self, name: &str, within: Duration) -> bool {
+        let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        stats
+            .get(name)
+            .and_then(|f| f.last_reached)
+            .is_some_and(|at| at.elapsed() <= within)
+    }
+
     fn leader_stats(&self, leader_name: &str) -> LeaderStats {
         let followers = self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
         LeaderStats {
@@ -116,7 +124,9 @@ impl Outbox for PeerSenders {
 
 fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStats, name: String) {
     let mut backoff = Duration::from_millis(50);
-    let mut was_down = false;
+    // Why the peer is unreachable, as last logged: a failure is logged when
+    // it starts or its reason changes, never once per retry.
+    let mut down_because: Option<String> = None;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(BATCH - 1));
@@ -125,33 +135,66 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
             .any(|m| matches!(m.body, crate::raft::MessageBody::Append { .. }));
         let body = serde_json::to_vec(&batch).unwrap_or_default();
         let started = Instant::now();
-        let ok = matches!(
-            client.request("POST", "/raft", &[("Content-Type", "application/json")], &body),
-            Ok(resp) if resp.status / 100 == 2
-        );
+        let outcome = match client.request(
+            "POST",
+            "/raft",
+            &[("Content-Type", "application/json")],
+            &body,
+        ) {
+            Ok(resp) if resp.status / 100 == 2 => Ok(()),
+            Ok(resp) => Err(refusal(&resp)),
+            Err(e) => Err(crate::tls::describe(&e)),
+        };
         let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
         let entry = s.entry(name.clone()).or_default();
-        if ok {
-            if has_append {
-                entry.succeeded(started.elapsed().as_secs_f64() * 1000.0);
+        match outcome {
+            Ok(()) => {
+                entry.last_reached = Some(Instant::now());
+                if has_append {
+                    entry.succeeded(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                drop(s);
+                if down_because.take().is_some() {
+                    info!("peer {name} is reachable again");
+                }
+                backoff = Duration::from_millis(50);
+                continue;
             }
-            drop(s);
-            if was_down {
-                info!("peer {name} is reachable again");
-                was_down = false;
+            Err(reason) => {
+                entry.failed();
+                drop(s);
+                if down_because.as_deref() != Some(reason.as_str()) {
+                    log_unreachable(&name, client.addr(), &reason);
+                    down_because = Some(reason);
+                }
             }
-            backoff = Duration::from_millis(50);
-        } else {
-            entry.failed();
-            drop(s);
-            if !was_down {
-                info!("peer {name} is unreachable; retrying with backoff");
-                was_down = true;
-            }
-            // Whatever queued meanwhile is stale; Raft will resend.
-            thread::sleep(backoff);
-            let _ = queue.try_iter().count();
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
+        // Whatever queued meanwhile is stale; Raft will resend.
+        thread::sleep(backoff);
+        let _ = queue.try_iter().count();
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn log_unreachable(name: &str, addr: &str, reason: &str) {
+    // A TLS failure is a configuration problem, not an outage: warn.
+    if reason.starts_with("TLS") {
+        warn!("peer {name} ({addr}) is unreachable: {reason}; retrying with backoff");
+    } else {
+        info!("peer {name} ({addr}) is unreachable: {reason}; retrying with backoff");
+    }
+}
+
+/// A non-2xx answer in a few words: the status and the first line of the
+/// body (e.g. a TLS port telling a plain client off).
+fn refusal(resp: &crate::httpd::ClientResponse) -> String {
+    let text = String::from_utf8_lossy(&resp.body);
+    match text.lines().next().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(line) => format!(
+            "answered {}: {}",
+            resp.status,
+            line.chars().take(120).collect::<String>()
+        ),
+        None => format!("answered {}", resp.status),
     }
 }

@@ -14,7 +14,7 @@ use super::segment_name::{SegmentName, list_segments};
 use super::segment_scan::scan_segment;
 use super::snapshot_file;
 use super::{Recovered, WalOptions};
-use crate::raft::types::{Entry, HardState, Index, Snapshot};
+use crate::raft::types::{Entry, HardState, Index, Snapshot, SnapshotMeta};
 
 /// Write buffer in front of the current segment; a sync flushes it.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -229,11 +229,17 @@ impl Wal {
             self.write_frame(&frame)?;
             self.segments.iter_mut().for_each(|s| s.max_live_index = 0);
             self.last_index = snap.meta.index;
-        } else {
-            self.last_index = self.last_index.max(snap.meta.index);
         }
+        self.compact_to(&snap.meta)
+    }
+
+    /// Compaction after a snapshot file of this machine's own state was
+    /// written elsewhere (`snapshot_file::write`): make the log durable,
+    /// keep the newest snapshots and drop the segments they cover.
+    pub fn compact_to(&mut self, snap: &SnapshotMeta) -> io::Result<()> {
+        self.last_index = self.last_index.max(snap.index);
         // Before removing anything, the current segment (which holds the
-        // newest hard state and the marker) must be durable.
+        // newest hard state and any marker) must be durable.
         self.sync()?;
         let kept = snapshot_file::prune(&self.snap_dir)?;
         let covered = kept.first().map_or(0, |oldest| oldest.index);

@@ -520,3 +520,28 @@ fn a_local_snapshot_keeps_the_entries_after_it() {
     assert_eq!(rec.entries, entries(3, 51..=60));
     assert_eq!(wal.last_index(), 60);
 }
+
+#[test]
+fn a_snapshot_file_written_elsewhere_compacts_the_log_like_save_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = open(dir.path(), small(4096));
+    for round in 0..20u64 {
+        let first = round * 100 + 1;
+        wal.append(
+            &entries(1, first..=first + 99),
+            Some(&hard_state(1, first + 99)),
+        )
+        .unwrap();
+        let snap = snapshot(1, first + 99);
+        snapshot_file::write(&dir.path().join("snap"), &snap).unwrap();
+        wal.compact_to(&snap.meta).unwrap();
+        assert!(dir_bytes(dir.path()) < 40 * 1024, "round {round}");
+    }
+    wal.append(&entries(1, 2001..=2005), Some(&hard_state(1, 2005)))
+        .unwrap();
+    wal.sync().unwrap();
+    drop(wal);
+    let (_, rec) = open(dir.path(), small(4096));
+    assert_eq!(rec.snapshot, Some(snapshot(1, 2000)));
+    assert_eq!(rec.entries, entries(1, 2001..=2005));
+}

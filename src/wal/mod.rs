@@ -36,7 +36,7 @@ mod record;
 mod replay;
 mod segment_name;
 mod segment_scan;
-mod snapshot_file;
+pub mod snapshot_file;
 
 #[cfg(test)]
 mod durable_log_tests;

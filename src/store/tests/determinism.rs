@@ -112,3 +112,14 @@ fn expiration_index_stays_consistent_through_every_operation() {
     assert!(store.tree.expiration_index_is_consistent());
     assert_eq!(store.next_expiration(), Some(T0 + 7 * SECOND));
 }
+
+#[test]
+fn an_image_encodes_to_the_snapshot_of_its_store() {
+    let mut store = Store::new();
+    run(&mut store);
+    let image = store.image();
+    // Later changes do not reach an image already taken.
+    let expected = store.snapshot();
+    store.apply(&set_cmd("/later", "x"), T0 + 100).unwrap();
+    assert_eq!(image.encode(), expected);
+}

@@ -1,0 +1,46 @@
+//! The snapshot thread: encodes a copy of the store taken by the state
+//! thread and writes it as a snapshot file (temp file, fsync, rename), so
+//! neither the state thread nor the WAL thread's group commit waits for a
+//! large tree to be serialised and written. It reports the durable
+//! snapshot back; the state thread then lets Raft and the WAL compact.
+
+use std::path::PathBuf;
+
+use crossbeam_channel::{Receiver, Sender};
+use log::error;
+
+use crate::raft::types::{Snapshot, SnapshotMeta};
+use crate::store::StoreImage;
+use crate::wal::snapshot_file;
+
+use super::members::Members;
+use super::snapshot_data::SnapshotData;
+
+pub struct SnapshotJob {
+    pub meta: SnapshotMeta,
+    pub store: StoreImage,
+    pub members: Members,
+}
+
+pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
+    for job in jobs {
+        let data = SnapshotData {
+            store: job.store.encode(),
+            members: job.members,
+        };
+        let snap = Snapshot {
+            meta: job.meta,
+            data: data.encode(),
+        };
+        if let Err(e) = snapshot_file::write(&snap_dir, &snap) {
+            error!(
+                "cannot write a snapshot in {}: {e}; stopping",
+                snap_dir.display()
+            );
+            std::process::exit(1);
+        }
+        if done.send(snap).is_err() {
+            return;
+        }
+    }
+}
