@@ -186,10 +186,16 @@ fn a_full_cluster_crash_and_restart_keeps_data_and_indices() {
     for m in c.machines.iter_mut() {
         m.wait_ready();
     }
+    // A member that lagged at the crash serves its local copy until the new
+    // leader brings it up to date: wait for that, with a deadline.
     for m in c.alive() {
-        assert_eq!(
-            request(&m.client, "GET", "/v2/keys/k19", &[], b"").json()["node"],
-            before["node"]
+        wait_for(
+            "every member to serve k19 as before",
+            Duration::from_secs(10),
+            || {
+                let r = try_request(&m.client, "GET", "/v2/keys/k19", &[], b"").ok()?;
+                (r.status == 200 && r.json()["node"] == before["node"]).then_some(())
+            },
         );
     }
     let l = c.leader();
