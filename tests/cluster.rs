@@ -102,6 +102,40 @@ fn put_l(addr: &str, path: &str, form: &str) -> std::io::Result<common::Resp> {
     Err(std::io::Error::other("too many redirects"))
 }
 
+/// Runs a new machine that tries to join through `peers` and returns
+/// whether it exited successfully, with its stderr. It must give up by itself.
+fn run_joiner(
+    dir: &TempDir,
+    name: &str,
+    peer_addr: &str,
+    peers: &str,
+    extra: &[&str],
+) -> (bool, String) {
+    let client = format!("127.0.0.1:{}", free_port());
+    let data_dir = dir.path().join(name).display().to_string();
+    let mut args = vec![
+        "-name",
+        name,
+        "-addr",
+        &client,
+        "-peer-addr",
+        peer_addr,
+        "-data-dir",
+        &data_dir,
+        "-peers",
+        peers,
+    ];
+    args.extend_from_slice(extra);
+    let out = std::process::Command::new(common::BIN)
+        .args(&args)
+        .output()
+        .expect("run");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn killing_the_leader_during_writes_loses_no_acknowledged_write() {
     let mut c = Cluster::start("failover", &[]);
@@ -258,25 +292,16 @@ fn removal_through_the_admin_api_and_refused_joins() {
     assert_eq!(list[0]["name"], "machine1");
     // A new machine whose peer address is already taken by another name.
     let dir = TempDir::new("dup");
-    let out = std::process::Command::new(common::BIN)
-        .args([
-            "-name",
-            "intruder",
-            "-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-peer-addr",
-            &c.machines[2].peer,
-            "-peer-bind-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-data-dir",
-            &dir.path().join("x").display().to_string(),
-            "-peers",
-            peer,
-        ])
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Peer address has existed"));
+    let bind = format!("127.0.0.1:{}", free_port());
+    let (ok, stderr) = run_joiner(
+        &dir,
+        "intruder",
+        &c.machines[2].peer,
+        peer,
+        &["-peer-bind-addr", &bind],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("Peer address has existed"), "{stderr}");
     let victim = c.machines[2].name.clone();
     let l = c.leader();
     let r = request(
@@ -435,23 +460,9 @@ fn stats_report_real_follower_counts() {
 fn a_second_machine_with_a_live_members_name_is_refused() {
     let c = Cluster::start("samename", &[]);
     let dir = TempDir::new("samename-dup");
-    let out = std::process::Command::new(common::BIN)
-        .args([
-            "-name",
-            "machine2",
-            "-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-peer-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-data-dir",
-            &dir.path().join("dup").display().to_string(),
-            "-peers",
-            &c.machines[0].peer,
-        ])
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let own_peer = format!("127.0.0.1:{}", free_port());
+    let (ok, stderr) = run_joiner(&dir, "machine2", &own_peer, &c.machines[0].peer, &[]);
+    assert!(!ok);
     assert!(stderr.contains("machine2 is active at"), "{stderr}");
     let r = request(
         &c.machines[0].client,
@@ -474,27 +485,15 @@ fn joining_through_unreachable_peers_gives_up_after_the_retries() {
     let dir = TempDir::new("noreach");
     let dead = format!("127.0.0.1:{}", free_port());
     let started = Instant::now();
-    let out = std::process::Command::new(common::BIN)
-        .args([
-            "-name",
-            "lonely",
-            "-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-peer-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "-data-dir",
-            &dir.path().join("lonely").display().to_string(),
-            "-peers",
-            &dead,
-            "-max-retry-attempts",
-            "2",
-            "-retry-interval",
-            "0.2",
-        ])
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let own_peer = format!("127.0.0.1:{}", free_port());
+    let (ok, stderr) = run_joiner(
+        &dir,
+        "lonely",
+        &own_peer,
+        &dead,
+        &["-max-retry-attempts", "2", "-retry-interval", "0.2"],
+    );
+    assert!(!ok);
     assert!(stderr.contains("after 2 retries"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
