@@ -121,8 +121,6 @@ pub struct ClusterView {
     pub leader: Option<Member>,
     /// Leader first, then the others by name.
     pub members: Vec<Member>,
-    /// "leader", "follower" or "candidate".
-    pub role: &'static str,
     pub position: Position,
     pub self_stats: SelfStats,
     pub leader_stats: Option<LeaderStats>,

@@ -664,18 +664,11 @@ impl StateThread {
 
     fn on_leader_change(&mut self) {
         let status = self.raft.status();
-        self.stats.state = match status.role {
-            Role::Leader => "leader".into(),
-            Role::Follower => "follower".into(),
-            _ => String::new(),
-        };
+        // `state` and the leader's name are derived when stats are read;
+        // only the moment the leader changed must be remembered.
         if status.leader != self.last_leader {
             self.last_leader = status.leader;
             self.stats.leader_since = now_nanos();
-            self.stats.leader_name = self
-                .leader_member()
-                .map(|m| m.name.clone())
-                .unwrap_or_default();
             match self.leader_member() {
                 Some(m) => info!(
                     "{}: leader is now {} (term {})",
@@ -954,11 +947,6 @@ impl StateThread {
 
     fn cluster_view(&self) -> ClusterView {
         let status = self.raft.status();
-        let role = match status.role {
-            Role::Leader => "leader",
-            Role::Follower => "follower",
-            _ => "candidate",
-        };
         let leader = self.leader_member().cloned();
         let members = self.members.leader_first(status.leader);
         let leader_stats = if status.role == Role::Leader {
@@ -977,7 +965,6 @@ impl StateThread {
             me: self.cfg.me.clone(),
             leader,
             members,
-            role,
             position: self.position(),
             self_stats,
             leader_stats,
