@@ -7,14 +7,22 @@
 //!   a committed entry is applied; the WAL thread, where it is made durable;
 //! - [`raft`]: consensus as a pure state machine;
 //! - [`wal`]: the append-only log and snapshot files;
+//! - [`membership`]: who is a member, who waits as a standby, whom the
+//!   leader admits or removes (pure policy);
 //! - [`store`]: the key tree, TTLs, events and watches (pure);
 //! - [`transport`]: peer senders and the join client;
 //! - [`tls`]: HTTPS on the client and peer ports (certificate files, handshakes);
+//! - [`cluster`]: finding and keeping this machine's place in a cluster
+//!   (start-up decision, the standby loop, the removal probe);
+//! - [`discovery`]: etcd 0.4's discovery protocol (`-discovery URL`);
 //! - [`config`]: flags, `ETCD_*` variables and the TOML file.
 
+pub mod cluster;
 pub mod config;
+pub mod discovery;
 pub mod http;
 pub mod httpd;
+pub mod membership;
 pub mod raft;
 pub mod server;
 pub mod store;

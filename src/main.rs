@@ -10,25 +10,34 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::unbounded;
-use log::{error, info};
+use log::{error, info, warn};
 
+use etcd::cluster::find::{DataDirState, Finder, Start};
+use etcd::cluster::keeper::Keeper;
+use etcd::cluster::{announce, standby_info};
 use etcd::config::{self, Config, RealFs, Startup};
+use etcd::discovery::{Discoverer, DiscoveryUrl};
 use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
 use etcd::http::peer_api::PeerApi;
 use etcd::httpd::{self, ServerConfig, Wrap};
+use etcd::membership::{ClusterConfig, Member};
 use etcd::raft::{self, Raft};
-use etcd::server::members::Member;
+use etcd::server::mode::{LeaderUrls, Mode, ModeCell};
 use etcd::server::state::{Inputs, StateConfig, StateThread};
 use etcd::server::{boot, clock, snapshotter, wal_thread};
 use etcd::tls::{self, Side};
-use etcd::transport::join::{JoinPlan, join};
-use etcd::transport::{Connector, PeerSenders};
+use etcd::transport::PeerSenders;
 use etcd::wal::WalOptions;
 
 /// A write or linearizable read that cannot commit within this time gets
 /// 500 / errorCode 300 instead of hanging.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// Bounds each request to another machine's peer port outside Raft
+/// traffic (the version handshake, joins, member lists).
+const PEER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bounds each request to the discovery service: a hang costs this long.
+const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() {
     let args: Vec<String> = std::env::args_os()
@@ -107,8 +116,19 @@ fn run(cfg: Config) -> Result<(), String> {
     let client_wrap = tls::server_wrap(Side::Client, &cfg.client_tls)?.unwrap_or(plain.clone());
     let peer_wrap = tls::server_wrap(Side::Peer, &cfg.peer_tls)?.unwrap_or(plain);
     let peer_connector = tls::client_connector(Side::Peer, &cfg.peer_tls)?;
+    let discoverer = match &cfg.discovery {
+        Some(url) => Some(discoverer(url, &me, &cfg)?),
+        None => None,
+    };
 
     let mut rec = boot::open(&cfg.data_dir, &cfg.name, cfg.force, wal_options)?;
+    let standby = match standby_info::load(&cfg.data_dir) {
+        Ok(info) => info,
+        Err(e) => {
+            warn!("{e}");
+            None
+        }
+    };
 
     let bind = |addr: &str, what: &str| {
         TcpListener::bind(addr)
@@ -125,15 +145,13 @@ fn run(cfg: Config) -> Result<(), String> {
         write_timeout: cfg.http_write_timeout,
         ..ServerConfig::default()
     };
+    let mode = ModeCell::new(Mode::Member);
 
     // The peer port opens first: once the leader commits our join it must
     // be able to reach us.
     let peer_api = PeerApi {
-        state: peer_tx,
-        cluster_config: format!(
-            "{{\"activeSize\":{},\"removeDelay\":{},\"syncInterval\":{}}}",
-            cfg.cluster_active_size, cfg.cluster_remove_delay, cfg.cluster_sync_interval
-        ),
+        state: peer_tx.clone(),
+        mode: mode.clone(),
         answer_timeout: REQUEST_TIMEOUT + Duration::from_secs(2),
     };
     httpd::serve(
@@ -155,49 +173,82 @@ fn run(cfg: Config) -> Result<(), String> {
         .filter(|p| **p != own_peer)
         .cloned()
         .collect();
+    let known_peers: Vec<String> = rec
+        .members
+        .iter()
+        .filter(|m| m.name != me.name)
+        .map(|m| etcd::transport::host_port(&m.peer_url).to_string())
+        .collect();
+    let finder = Finder {
+        me: &me,
+        peers: &peers,
+        discovery: discoverer.as_ref(),
+        attempts: cfg.max_retry_attempts,
+        retry_interval: Duration::from_secs_f64(cfg.retry_interval.unwrap_or(1.0)),
+        connector: peer_connector.clone(),
+        timeout: PEER_TIMEOUT,
+    };
+    let start = finder.find(DataDirState {
+        fresh: rec.fresh,
+        member: rec.members.get(&me.name).is_some(),
+        known_peers: known_peers.clone(),
+        standby,
+    })?;
+    let flags_config = ClusterConfig {
+        active_size: cfg.cluster_active_size,
+        remove_delay: cfg.cluster_remove_delay,
+        sync_interval: cfg.cluster_sync_interval,
+    }
+    .raised();
     let mut register_self = false;
-    if rec.fresh {
-        if peers.is_empty() {
+    let mut seed_config = None;
+    let mut routes = Vec::new();
+    let mut keeper_peers = peers.clone();
+    let mut keeper_cluster = Vec::new();
+    match start {
+        Start::NewCluster => {
             info!("{}: starting a new cluster", cfg.name);
             rec.bootstrap.conf.voters = vec![me.id];
             register_self = true;
-        } else {
-            let plan = JoinPlan {
-                me: &me,
-                peers: &peers,
-                attempts: cfg.max_retry_attempts,
-                retry_interval: Duration::from_secs_f64(cfg.retry_interval.unwrap_or(1.0)),
-                connector: peer_connector.clone(),
-                timeout: Duration::from_secs(5),
-            };
-            let members = join(&plan).map_err(|e| e.to_string())?;
+            seed_config = Some(flags_config);
+        }
+        Start::Joined { members } => {
             info!(
                 "{}: joined the cluster ({} members)",
                 cfg.name,
                 members.len()
             );
-            for m in members {
-                rec.members.upsert(m);
+            routes = members;
+        }
+        Start::Restart { peers: via } => {
+            // A known member restarted with new addresses tells the leader.
+            if let Some(recorded) = rec.members.get(&me.name)
+                && *recorded != me
+            {
+                announce::spawn(me.clone(), via.clone(), peer_connector.clone())
+                    .map_err(|e| format!("cannot start the announce thread: {e}"))?;
             }
+            keeper_peers = via;
+        }
+        Start::Standby {
+            peers: via,
+            cluster,
+            why,
+        } => {
+            info!("{}: waiting as a standby: {why}", cfg.name);
+            let leader = cluster.iter().find(|m| m.is_leader()).map(|l| LeaderUrls {
+                name: l.name.clone(),
+                client_url: l.client_url.clone(),
+                peer_url: l.peer_url.clone(),
+            });
+            mode.set(Mode::Standby { leader });
+            keeper_peers = via;
+            keeper_cluster = cluster;
         }
     }
-
-    // A known member restarted with new addresses tells the leader, which
-    // rewrites its registry entry (an `update`); needs a majority alive.
-    if !rec.fresh
-        && let Some(recorded) = rec.members.get(&me.name)
-        && *recorded != me
-    {
-        let mut via: Vec<String> = rec
-            .members
-            .iter()
-            .filter(|m| m.name != me.name)
-            .map(|m| etcd::transport::host_port(&m.peer_url).to_string())
-            .collect();
-        via.extend(peers.iter().cloned());
-        let me = me.clone();
-        let connector = peer_connector.clone();
-        spawn("rejoin", move || announce_new_address(me, via, connector))?;
+    if let Some(d) = discoverer {
+        d.spawn_refresh(etcd::discovery::REFRESH_EVERY)
+            .map_err(|e| format!("cannot start the discovery thread: {e}"))?;
     }
 
     let election_tick = (cfg.election_timeout_ms / cfg.heartbeat_interval_ms).max(2) as usize;
@@ -235,6 +286,9 @@ fn run(cfg: Config) -> Result<(), String> {
         snapshot_count: if cfg.snapshot { cfg.snapshot_count } else { 0 },
         request_timeout_ticks: (REQUEST_TIMEOUT.as_secs() * ticks_per_sec).max(1),
         register_self,
+        seed_config,
+        mode: mode.clone(),
+        routes,
         election_ticks: election_tick as u64,
         tick_interval: heartbeat,
     };
@@ -246,12 +300,13 @@ fn run(cfg: Config) -> Result<(), String> {
     })?;
 
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
-    let outbox = PeerSenders::new(me.id, peer_connector, heartbeat * 7);
+    let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7);
+    let sync_interval = Duration::from_secs_f64(rec.config.sync_interval);
     let state = StateThread::new(
         state_cfg,
         raft,
         rec.store,
-        rec.members,
+        (rec.members, rec.config),
         rec.applied,
         store_index.clone(),
         Box::new(outbox),
@@ -267,11 +322,29 @@ fn run(cfg: Config) -> Result<(), String> {
     };
     let state_thread = spawn("state", move || state.run(inputs))?;
 
+    Keeper {
+        me: me.clone(),
+        mode: mode.clone(),
+        state: peer_tx,
+        connector: peer_connector,
+        timeout: PEER_TIMEOUT,
+        data_dir: cfg.data_dir.clone(),
+        extra_peers: keeper_peers,
+        sync_interval,
+        // Several election timeouts: an election in progress is not a removal.
+        leaderless_grace: Duration::from_millis(cfg.election_timeout_ms * 10)
+            .max(Duration::from_secs(1)),
+        cluster: keeper_cluster,
+    }
+    .spawn()
+    .map_err(|e| format!("cannot start the keeper thread: {e}"))?;
+
     let gateway = Gateway::new(
         client_tx,
         store_index,
         cfg.cors.clone(),
         REQUEST_TIMEOUT + Duration::from_secs(2),
+        mode,
     );
     httpd::serve(
         client_listener,
@@ -290,29 +363,22 @@ fn run(cfg: Config) -> Result<(), String> {
     Err("the state thread stopped".into())
 }
 
-/// Keeps asking the cluster to record our new addresses until it has.
-fn announce_new_address(me: Member, via: Vec<String>, connector: Connector) {
-    loop {
-        let plan = JoinPlan {
-            me: &me,
-            peers: &via,
-            attempts: 1,
-            retry_interval: Duration::ZERO,
-            connector: connector.clone(),
-            timeout: Duration::from_secs(5),
-        };
-        match join(&plan) {
-            Ok(_) => {
-                info!(
-                    "{}: the cluster now knows this machine at {}",
-                    me.name, me.peer_url
-                );
-                return;
-            }
-            Err(e) => log::debug!("announcing the new address failed: {e}"),
-        }
-        thread::sleep(Duration::from_millis(500));
-    }
+/// The discovery client for `-discovery URL`: over TLS for `https://`,
+/// trusting `-peer-ca-file` or else the system's roots.
+fn discoverer(url: &str, me: &Member, cfg: &Config) -> Result<Discoverer, String> {
+    let url = DiscoveryUrl::parse(url).map_err(|e| e.to_string())?;
+    let connector = if url.is_https() {
+        tls::discovery_connector(url.host(), &cfg.peer_tls)?
+    } else {
+        Arc::new(httpd::plain)
+    };
+    Ok(Discoverer::new(
+        url,
+        &cfg.name,
+        &me.peer_url,
+        connector,
+        DISCOVERY_TIMEOUT,
+    ))
 }
 
 fn spawn<F: FnOnce() + Send + 'static>(name: &str, f: F) -> Result<thread::JoinHandle<()>, String> {

@@ -10,6 +10,10 @@ use super::identity::name_and_data_dir;
 use super::layer::Layer;
 use super::startup::{Config, TlsFiles};
 use super::value;
+use crate::membership::{
+    DEFAULT_ACTIVE_SIZE, DEFAULT_REMOVE_DELAY_S, DEFAULT_SYNC_INTERVAL_S, MIN_ACTIVE_SIZE,
+    MIN_REMOVE_DELAY_S, MIN_SYNC_INTERVAL_S,
+};
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4001";
 pub const DEFAULT_PEER_ADDR: &str = "127.0.0.1:7001";
@@ -19,13 +23,6 @@ const DEFAULT_ELECTION_MS: u64 = 200;
 const DEFAULT_MAX_RETRY_ATTEMPTS: u32 = 3;
 const DEFAULT_MAX_RESULT_BUFFER: u64 = 1024;
 const DEFAULT_HTTP_TIMEOUT_S: f64 = 300.0;
-const DEFAULT_ACTIVE_SIZE: u32 = 9;
-const DEFAULT_REMOVE_DELAY_S: f64 = 1800.0;
-const DEFAULT_SYNC_INTERVAL_S: f64 = 5.0;
-/// Below these the cluster cannot work sensibly, so 0.4 raised them.
-const MIN_ACTIVE_SIZE: u32 = 3;
-const MIN_REMOVE_DELAY_S: f64 = 2.0;
-const MIN_SYNC_INTERVAL_S: f64 = 1.0;
 
 pub(crate) fn resolve(
     layer: Layer,

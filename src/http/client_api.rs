@@ -1,8 +1,11 @@
 //! The client port's routes: the keys API, the cluster status endpoints
-//! and `/version`. Anything else is Go's plain-text 404.
+//! and `/version`. Anything else is Go's plain-text 404. A standby answers
+//! every request with 307 to the leader's client URL (same path and
+//! query), or 402 "Standby Internal Error" when it knows no leader.
 
 use crate::httpd::{Handler, Request, Responder};
 use crate::server::clock::now_nanos;
+use crate::server::mode::Mode;
 use crate::server::requests::ClientRequest;
 use crate::store::{ErrorCode, EtcdError};
 
@@ -18,6 +21,14 @@ pub struct ClientApi {
 impl Handler for ClientApi {
     fn handle(&self, req: Request, out: &mut Responder) {
         let gw = &self.gw;
+        if let Mode::Standby { leader } = gw.mode().get() {
+            let resp = match leader {
+                Some(l) => reply::redirect(&l.client_url, &req.target),
+                None => reply::error(&EtcdError::new(ErrorCode::StandbyInternal, "", 0)),
+            };
+            gw.send(&req, out, resp);
+            return;
+        }
         if req.method == "OPTIONS" {
             gw.send(&req, out, reply::text(200, ""));
             return;

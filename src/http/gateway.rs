@@ -8,6 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::httpd::{Request, Responder, Response};
+use crate::server::mode::ModeCell;
 use crate::server::requests::{ClientRequest, ClusterView};
 
 #[derive(Clone)]
@@ -16,6 +17,7 @@ pub struct Gateway {
     store_index: Arc<AtomicU64>,
     cors: Arc<Vec<String>>,
     answer_timeout: Duration,
+    mode: ModeCell,
 }
 
 impl Gateway {
@@ -26,13 +28,20 @@ impl Gateway {
         store_index: Arc<AtomicU64>,
         cors: Vec<String>,
         answer_timeout: Duration,
+        mode: ModeCell,
     ) -> Gateway {
         Gateway {
             state,
             store_index,
             cors: Arc::new(cors),
             answer_timeout,
+            mode,
         }
+    }
+
+    /// Member or standby (a standby redirects every request to the leader).
+    pub fn mode(&self) -> &ModeCell {
+        &self.mode
     }
 
     pub fn store_index(&self) -> u64 {

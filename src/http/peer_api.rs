@@ -1,21 +1,26 @@
-//! The peer port: Raft messages between members, joins, and 0.4's admin
-//! API (`/v2/admin/machines`, `/v2/admin/config`). Our own protocol; it is
-//! plain HTTP so it can be inspected with curl and wrapped in TLS.
+//! The peer port: Raft messages between members, joins, the version
+//! handshake, and 0.4's admin API (`/v2/admin/machines`,
+//! `/v2/admin/config`). Our own protocol; it is plain HTTP so it can be
+//! inspected with curl and wrapped in TLS.
+//!
+//! A standby serves only what it needs: the version endpoints and Raft
+//! messages (the leader's appends arrive as soon as its join commits).
+//! Everything else is sent to the leader's peer URL (307), or answered
+//! with 402 "Standby Internal Error" when it knows no leader.
 
 use std::time::Duration;
 
 use crossbeam_channel::{Sender, bounded};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::httpd::{Handler, Request, Responder, Response};
-use crate::server::members::Member;
-use crate::server::requests::{ClusterView, JoinReply, PeerRequest};
+use crate::membership::{ConfigPatch, MachineEntry, Member};
+use crate::server::mode::{Mode, ModeCell};
+use crate::server::requests::{ClusterView, ConfigReply, JoinReply, PeerRequest};
+use crate::store::{ErrorCode, EtcdError};
+use crate::transport::handshake::{PEER_PROTOCOL, speaks};
 
 use super::reply;
-
-/// What `GET /version` answers on the peer port: our peer protocol version.
-pub const PEER_PROTOCOL_VERSION: &str = "2";
 
 /// The body of `PUT /join`, with 0.4's field names.
 #[derive(Deserialize)]
@@ -29,8 +34,7 @@ struct JoinBody {
 
 pub struct PeerApi {
     pub state: Sender<PeerRequest>,
-    /// `{"activeSize":..,"removeDelay":..,"syncInterval":..}`
-    pub cluster_config: String,
+    pub mode: ModeCell,
     pub answer_timeout: Duration,
 }
 
@@ -65,40 +69,105 @@ impl PeerApi {
             return reply::internal(0);
         };
         let leader_id = view.leader.as_ref().map(|l| l.id);
-        let describe = |m: &Member| {
-            json!({
-                "name": m.name,
-                "state": if Some(m.id) == leader_id { "leader" } else { "follower" },
-                "clientURL": m.client_url,
-                "peerURL": m.peer_url,
-            })
-        };
+        let describe = |m: &Member| MachineEntry::of(m, Some(m.id) == leader_id);
         let mut members = view.members.clone();
         members.sort_by(|a, b| a.name.cmp(&b.name));
         let body = match name {
-            None => serde_json::Value::Array(members.iter().map(describe).collect()),
-            Some(n) => members
-                .iter()
-                .find(|m| m.name == n)
-                .map(describe)
-                .unwrap_or(serde_json::Value::Null),
+            None => serde_json::to_string(&members.iter().map(describe).collect::<Vec<_>>()),
+            Some(n) => serde_json::to_string(&members.iter().find(|m| m.name == n).map(describe)),
         };
-        reply::json(200, format!("{body}\n"))
+        reply::json(200, format!("{}\n", body.unwrap_or_default()))
+    }
+
+    fn get_config(&self) -> Response {
+        match self.cluster() {
+            Some(view) => reply::json(200, format!("{}\n", view.config.to_json())),
+            None => reply::internal(0),
+        }
+    }
+
+    fn put_config(&self, req: &Request) -> Response {
+        let patch = match ConfigPatch::parse(&req.body) {
+            Ok(patch) => patch,
+            Err(e) => {
+                let index = self.cluster().map(|v| v.position.etcd_index).unwrap_or(0);
+                return reply::error(&EtcdError::new(ErrorCode::InvalidField, e.0, index));
+            }
+        };
+        let (tx, rx) = bounded(1);
+        if self
+            .state
+            .send(PeerRequest::SetConfig { patch, reply: tx })
+            .is_err()
+        {
+            return reply::internal(0);
+        }
+        match rx.recv_timeout(self.answer_timeout) {
+            Ok(ConfigReply::Done(config)) => reply::json(200, format!("{}\n", config.to_json())),
+            Ok(ConfigReply::Redirect { leader_peer_url }) => {
+                reply::redirect(&leader_peer_url, &req.target)
+            }
+            Ok(ConfigReply::Failed(e)) => reply::error(&e),
+            Err(_) => reply::internal(0),
+        }
+    }
+
+    fn raft(&self, req: &Request) -> Response {
+        match serde_json::from_slice(&req.body) {
+            Ok(msgs) => match self.state.send(PeerRequest::Raft(msgs)) {
+                Ok(()) => reply::text(204, ""),
+                Err(_) => reply::text(503, "shutting down\n"),
+            },
+            Err(e) => reply::text(400, format!("bad raft message batch: {e}\n")),
+        }
+    }
+
+    /// `GET /version/<n>/check`: 200 if this machine speaks protocol n.
+    fn version_check(rest: &str) -> Option<Response> {
+        let n = rest.strip_suffix("/check")?;
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let ok = n.parse::<u32>().is_ok_and(speaks);
+        Some(reply::text(if ok { 200 } else { 403 }, ""))
+    }
+
+    /// What a standby does with everything but versions and Raft messages.
+    fn standby_answer(leader: Option<&str>, req: &Request) -> Response {
+        match leader {
+            Some(peer_url) => reply::redirect(peer_url, &req.target),
+            None => reply::error(&EtcdError::new(ErrorCode::StandbyInternal, "", 0)),
+        }
     }
 }
 
 impl Handler for PeerApi {
     fn handle(&self, req: Request, out: &mut Responder) {
+        let readable = matches!(req.method.as_str(), "GET" | "HEAD");
+        if readable && req.path == "/version" {
+            let _ = out.send(reply::text(200, PEER_PROTOCOL.to_string()));
+            return;
+        }
+        if let Some(resp) = req
+            .path
+            .strip_prefix("/version/")
+            .filter(|_| readable)
+            .and_then(Self::version_check)
+        {
+            let _ = out.send(resp);
+            return;
+        }
+        if req.method == "POST" && req.path == "/raft" {
+            let _ = out.send(self.raft(&req));
+            return;
+        }
+        if let Mode::Standby { leader } = self.mode.get() {
+            let leader = leader.map(|l| l.peer_url);
+            let _ = out.send(Self::standby_answer(leader.as_deref(), &req));
+            return;
+        }
         let resp = match (req.method.as_str(), req.path.as_str()) {
             ("OPTIONS", _) => reply::text(200, ""),
-            ("GET" | "HEAD", "/version") => reply::text(200, PEER_PROTOCOL_VERSION),
-            ("POST", "/raft") => match serde_json::from_slice(&req.body) {
-                Ok(msgs) => match self.state.send(PeerRequest::Raft(msgs)) {
-                    Ok(()) => reply::text(204, ""),
-                    Err(_) => reply::text(503, "shutting down\n"),
-                },
-                Err(e) => reply::text(400, format!("bad raft message batch: {e}\n")),
-            },
             ("PUT", "/join") => match serde_json::from_slice::<JoinBody>(&req.body) {
                 Ok(m) => {
                     let member = Member::new(&m.name, &m.peer_url, &m.client_url);
@@ -107,9 +176,8 @@ impl Handler for PeerApi {
                 Err(e) => reply::text(400, format!("bad join request: {e}\n")),
             },
             ("GET" | "HEAD", "/v2/admin/machines") => self.admin_machines(None),
-            ("GET" | "HEAD", "/v2/admin/config") => {
-                reply::json(200, format!("{}\n", self.cluster_config))
-            }
+            ("GET" | "HEAD", "/v2/admin/config") => self.get_config(),
+            ("PUT", "/v2/admin/config") => self.put_config(&req),
             (method, path) => match path.strip_prefix("/v2/admin/machines/") {
                 Some(name) if method == "GET" || method == "HEAD" => {
                     self.admin_machines(Some(name))

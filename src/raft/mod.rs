@@ -40,11 +40,12 @@ mod step;
 pub mod types;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use config::{Bootstrap, Config};
 pub use message::{Message, MessageBody};
 pub use node::Raft;
+pub use quorum::majority;
 pub use ready::{ProgressState, ProgressStatus, ProposeError, ReadState, Ready, Role, Status};
 pub use types::{
     ConfChange, ConfState, Entry, EntryKind, HardState, Index, NodeId, Snapshot, SnapshotMeta, Term,

@@ -40,10 +40,25 @@ impl Raft {
 
     /// Propose a single-member change; only one may be pending (unapplied) at a time.
     pub fn propose_conf_change(&mut self, cc: ConfChange) -> Result<Index, ProposeError> {
+        self.propose_membership_change(cc, cc.encode())
+    }
+
+    /// Propose a single-member change `cc` carried by application `data`
+    /// (which names the change in the application's own terms, e.g. a member
+    /// with its addresses). The entry is an `EntryKind::ConfChange`: the
+    /// application decodes `data` when it applies the entry and calls
+    /// `apply_conf_change(cc)` then. Same rule as `propose_conf_change`:
+    /// only one change may be pending (unapplied) at a time, so every change
+    /// is committed by a majority of the configuration before it.
+    pub fn propose_membership_change(
+        &mut self,
+        cc: ConfChange,
+        data: Vec<u8>,
+    ) -> Result<Index, ProposeError> {
         if self.role != Role::Leader {
             return Err(self.not_leader());
         }
-        if self.pending_conf_index > self.log.applied {
+        if self.membership_change_pending() {
             return Err(ProposeError::ConfChangePending);
         }
         match cc {
@@ -54,9 +69,15 @@ impl Raft {
             }
             _ => {}
         }
-        let index = self.append_own(EntryKind::ConfChange, cc.encode());
+        let index = self.append_own(EntryKind::ConfChange, data);
         self.pending_conf_index = index;
         Ok(index)
+    }
+
+    /// Whether a configuration change in the log is not applied yet (a new
+    /// leader counts everything in its log as possibly pending).
+    pub fn membership_change_pending(&self) -> bool {
+        self.pending_conf_index > self.log.applied
     }
 
     /// Ask for a linearizable read. A `ReadState { ctx, index }` appears in a

@@ -17,8 +17,8 @@ use crate::store::Store;
 use crate::wal::{Wal, WalOptions};
 
 use super::command::Command;
-use super::members::Members;
 use super::snapshot_data::SnapshotData;
+use crate::membership::{ClusterConfig, Members};
 
 pub struct Recovered {
     /// Held for the life of the process: a second etcd on this data dir is refused.
@@ -29,6 +29,8 @@ pub struct Recovered {
     pub bootstrap: Bootstrap,
     pub store: Store,
     pub members: Members,
+    /// The cluster settings as of the committed log.
+    pub config: ClusterConfig,
     /// Where the store stands: the snapshot it was restored from.
     pub applied: (Index, Term),
     /// Nothing was ever written here: a new member.
@@ -55,6 +57,11 @@ pub fn open(
                     .map_err(|e| format!("-force: cannot remove {}: {e}", path.display()))?;
             }
         }
+        let standby_info = data_dir.join(crate::cluster::standby_info::FILE_NAME);
+        if standby_info.exists() {
+            fs::remove_file(&standby_info)
+                .map_err(|e| format!("-force: cannot remove {}: {e}", standby_info.display()))?;
+        }
         warn!(
             "-force: discarded the log and snapshots in {}",
             data_dir.display()
@@ -71,40 +78,48 @@ pub fn open(
     }
     let mut store = Store::new();
     let mut members = Members::default();
+    let mut config = ClusterConfig::default();
     let mut voters: Vec<NodeId> = Vec::new();
     let mut applied = (0, 0);
     if let Some(snap) = &rec.snapshot {
         let data = SnapshotData::decode(&snap.data)?;
         store.restore(&data.store)?;
         members = data.members;
+        config = data.config;
         voters = snap.meta.conf.voters.clone();
         applied = (snap.meta.index, snap.meta.term);
         info!("loaded snapshot at index {}", snap.meta.index);
     }
-    // Raft needs the voters before anything is re-applied (a machine must
-    // know its cluster to hold an election), so read them, and the members'
-    // addresses, from every membership entry in the log.
-    for entry in &rec.entries {
-        if entry.kind == EntryKind::ConfChange {
-            if let Some(cc) = ConfChange::decode(&entry.data) {
-                apply_conf(&mut voters, cc);
-            }
+    // The voters, the members' addresses and the settings as the committed
+    // log leaves them (what re-applying it will rebuild): the peer senders
+    // and the search for the cluster need them before that.
+    let committed = rec
+        .entries
+        .iter()
+        .filter(|e| e.index <= rec.hard_state.commit);
+    for entry in committed {
+        if entry.kind == EntryKind::ConfChange
+            && let Some(cc) = ConfChange::decode(&entry.data)
+        {
+            apply_conf(&mut voters, cc);
             continue;
         }
         if entry.data.is_empty() {
             continue;
         }
-        match Command::decode(&entry.data) {
-            Ok(Command::Join { member, .. }) => {
-                apply_conf(&mut voters, ConfChange::AddNode(member.id));
-                members.upsert(member);
+        let Ok(cmd) = Command::decode(&entry.data) else {
+            continue;
+        };
+        if let Some(cc) = cmd.conf_change() {
+            apply_conf(&mut voters, cc);
+        }
+        match cmd {
+            Command::Join { member, .. } | Command::Move { member, .. } => members.upsert(member),
+            Command::Remove { name, .. } => {
+                members.remove(&name);
             }
-            Ok(Command::Remove { name, .. }) => {
-                if let Some(m) = members.remove(&name) {
-                    apply_conf(&mut voters, ConfChange::RemoveNode(m.id));
-                }
-            }
-            _ => {}
+            Command::SetConfig { config: c, .. } => config = c.raised(),
+            Command::Store { .. } | Command::ExpireDue { .. } => {}
         }
     }
     let last = rec
@@ -134,6 +149,7 @@ pub fn open(
         bootstrap,
         store,
         members,
+        config,
         applied,
         fresh,
         snapshot: rec.snapshot,

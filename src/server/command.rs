@@ -1,11 +1,12 @@
-//! What a Normal Raft log entry carries: one typed command, stamped with the
-//! proposing leader's wall-clock time so every replica applies it the same way.
+//! What a Raft log entry carries for the application: one typed command,
+//! stamped with the proposing leader's wall-clock time so every replica
+//! applies it the same way.
 
 use serde::{Deserialize, Serialize};
 
+use crate::membership::{ClusterConfig, Member, node_id_for};
+use crate::raft::types::ConfChange;
 use crate::store::{StoreCommand, UnixNanos};
-
-use super::members::Member;
 
 /// A command in the replicated log. Decoding happens once, at apply time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,20 +16,44 @@ pub enum Command {
     /// Remove every node whose expiration is at or before `time`.
     /// Proposed by the leader when its clock passes the earliest expiration.
     ExpireDue { time: UnixNanos },
-    /// Register a machine (or refresh its URLs) and make it a voter.
+    /// Register a machine and make it a voter. Carried by a membership
+    /// (conf-change) entry, one at a time; logs written before that carry
+    /// it in a normal entry, applied the same way.
     Join { time: UnixNanos, member: Member },
-    /// Remove a machine from the registry and from the voters.
+    /// Remove a machine from the registry and from the voters (a
+    /// membership entry, like `Join`).
     Remove { time: UnixNanos, name: String },
+    /// A member restarted at new addresses: rewrite its registry entry.
+    /// The voters do not change.
+    Move { time: UnixNanos, member: Member },
+    /// The cluster-wide settings. `record` also writes them at
+    /// `/_etcd/config` (an admin `PUT`, as in 0.4); the seed a new cluster
+    /// takes from its founder's flags is not recorded there, so a new
+    /// cluster's store indices stay the seed's (members 1, 2, 3, ...).
+    SetConfig {
+        time: UnixNanos,
+        config: ClusterConfig,
+        record: bool,
+    },
 }
 
 impl Command {
     pub fn encode(&self) -> Vec<u8> {
-        // Serialising plain enums of strings and integers cannot fail.
+        // Serialising plain enums of strings and numbers cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
 
     pub fn decode(data: &[u8]) -> Result<Command, String> {
         serde_json::from_slice(data).map_err(|e| format!("undecodable log entry: {e}"))
+    }
+
+    /// The change of voters this command makes when applied.
+    pub fn conf_change(&self) -> Option<ConfChange> {
+        match self {
+            Command::Join { member, .. } => Some(ConfChange::AddNode(member.id)),
+            Command::Remove { name, .. } => Some(ConfChange::RemoveNode(node_id_for(name))),
+            _ => None,
+        }
     }
 }
 
@@ -49,6 +74,28 @@ mod tests {
             },
         };
         assert_eq!(Command::decode(&cmd.encode()), Ok(cmd));
+    }
+
+    #[test]
+    fn membership_commands_name_their_voter_change() {
+        let m = Member::new("m2", "http://127.0.0.1:7002", "http://127.0.0.1:4002");
+        let join = Command::Join {
+            time: 1,
+            member: m.clone(),
+        };
+        assert_eq!(join.conf_change(), Some(ConfChange::AddNode(m.id)));
+        let remove = Command::Remove {
+            time: 1,
+            name: "m2".into(),
+        };
+        assert_eq!(remove.conf_change(), Some(ConfChange::RemoveNode(m.id)));
+        let config = Command::SetConfig {
+            time: 1,
+            config: ClusterConfig::default(),
+            record: true,
+        };
+        assert_eq!(config.conf_change(), None);
+        assert_eq!(Command::decode(&config.encode()), Ok(config));
     }
 
     #[test]

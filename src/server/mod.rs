@@ -5,7 +5,7 @@
 pub mod boot;
 pub mod clock;
 pub mod command;
-pub mod members;
+pub mod mode;
 pub mod outbox;
 pub mod requests;
 pub mod snapshot_data;

@@ -3,8 +3,8 @@
 
 use crate::raft::Message;
 
-use super::members::Members;
 use super::stats::LeaderStats;
+use crate::membership::Members;
 
 pub trait Outbox: Send {
     /// Queue messages for their recipients; dropped if a peer's queue is full
@@ -14,7 +14,12 @@ pub trait Outbox: Send {
     fn set_members(&mut self, members: &Members);
     /// Per-follower latency and counts, for `/v2/stats/leader`.
     fn leader_stats(&self, leader_name: &str) -> LeaderStats;
-    /// Whether a message reached this member (at its registered address)
-    /// within `within`.
-    fn reached_within(&self, name: &str, within: std::time::Duration) -> bool;
+    /// When a message last reached this member at its registered address
+    /// (None: never, since its sender started).
+    fn last_reached(&self, name: &str) -> Option<std::time::Instant>;
+    /// Whether a message reached this member within `within`.
+    fn reached_within(&self, name: &str, within: std::time::Duration) -> bool {
+        self.last_reached(name)
+            .is_some_and(|at| at.elapsed() <= within)
+    }
 }

@@ -7,8 +7,8 @@ use crossbeam_channel::Sender;
 use crate::raft::types::{Index, Term};
 use crate::store::{EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
-use super::members::Member;
 use super::stats::{LeaderStats, SelfStats};
+use crate::membership::{ClusterConfig, ConfigPatch, Member};
 
 /// Where the answering machine stood when it answered: the headers
 /// `X-Etcd-Index`, `X-Raft-Index` and `X-Raft-Term`.
@@ -82,7 +82,7 @@ pub enum ClientRequest {
     },
 }
 
-/// A request from the peer API.
+/// A request from the peer API (and from this machine's own standby loop).
 pub enum PeerRequest {
     /// Raft messages from another member.
     Raft(Vec<crate::raft::Message>),
@@ -96,9 +96,29 @@ pub enum PeerRequest {
         name: String,
         reply: Sender<JoinReply>,
     },
+    /// `PUT /v2/admin/config`: change the cluster-wide settings.
+    SetConfig {
+        patch: ConfigPatch,
+        reply: Sender<ConfigReply>,
+    },
     Cluster {
         reply: Sender<ClusterView>,
     },
+    /// What this machine's standby loop learned from the cluster.
+    News(MembershipNews),
+}
+
+/// Facts about this machine's own membership, learned outside the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MembershipNews {
+    /// The leader (these URLs) answered without us: we were removed while
+    /// away. Become a standby.
+    Removed { leader: Member },
+    /// The cluster lists us as a member while we wait as a standby.
+    Listed,
+    /// Our join was accepted; these members are where the leader's
+    /// messages come from until the log says so itself.
+    Admitted { members: Vec<Member> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +128,16 @@ pub enum JoinReply {
         members: Vec<Member>,
     },
     /// Not the leader: ask this peer URL instead.
+    Redirect {
+        leader_peer_url: String,
+    },
+    Failed(EtcdError),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigReply {
+    /// Committed; the settings now in force.
+    Done(ClusterConfig),
     Redirect {
         leader_peer_url: String,
     },
@@ -124,4 +154,7 @@ pub struct ClusterView {
     pub position: Position,
     pub self_stats: SelfStats,
     pub leader_stats: Option<LeaderStats>,
+    pub config: ClusterConfig,
+    /// How long this machine has known no leader (None while it knows one).
+    pub leaderless_for: Option<std::time::Duration>,
 }

@@ -1,17 +1,35 @@
 //! What a snapshot holds besides Raft's metadata: the key store's own
-//! snapshot and the member table. Framed as `[u32 LE members length]
-//! [members JSON][store bytes]` so the (large) store part is not re-encoded.
+//! snapshot, the member table and the cluster settings. Framed as
+//! `[u32 LE cluster length][cluster JSON][store bytes]` so the (large)
+//! store part is not re-encoded. Snapshots written before the settings
+//! existed decode with 0.4's defaults.
 
-use super::members::Members;
+use serde::{Deserialize, Serialize};
+
+use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotData {
     pub store: Vec<u8>,
     pub members: Members,
+    pub config: ClusterConfig,
+}
+
+/// The JSON part: the member table's own fields, plus the settings.
+#[derive(Serialize, Deserialize)]
+struct ClusterPart {
+    #[serde(flatten)]
+    members: Members,
+    #[serde(default)]
+    config: ClusterConfig,
 }
 
 impl SnapshotData {
     pub fn encode(&self) -> Vec<u8> {
-        let members = serde_json::to_vec(&self.members).unwrap_or_default();
+        let part = ClusterPart {
+            members: self.members.clone(),
+            config: self.config,
+        };
+        let members = serde_json::to_vec(&part).unwrap_or_default();
         let mut out = Vec::with_capacity(4 + members.len() + self.store.len());
         out.extend_from_slice(&(members.len() as u32).to_le_bytes());
         out.extend_from_slice(&members);
@@ -28,11 +46,12 @@ impl SnapshotData {
             return Err("snapshot data truncated".into());
         }
         let (members, store) = rest.split_at(len);
-        let members =
+        let part: ClusterPart =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
         Ok(SnapshotData {
             store: store.to_vec(),
-            members,
+            members: part.members,
+            config: part.config,
         })
     }
 }
@@ -40,7 +59,7 @@ impl SnapshotData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::members::Member;
+    use crate::membership::Member;
 
     #[test]
     fn round_trip_and_truncation() {
@@ -50,15 +69,33 @@ mod tests {
             "http://127.0.0.1:7001",
             "http://127.0.0.1:4001",
         ));
+        let config = ClusterConfig {
+            active_size: 5,
+            remove_delay: 2.5,
+            sync_interval: 1.0,
+        };
         let data = SnapshotData {
             store: b"store-bytes".to_vec(),
             members: members.clone(),
+            config,
         };
         let bytes = data.encode();
         let back = SnapshotData::decode(&bytes).expect("decodes");
         assert_eq!(back.members, members);
+        assert_eq!(back.config, config);
         assert_eq!(back.store, b"store-bytes");
         assert!(SnapshotData::decode(&bytes[..6]).is_err());
         assert!(SnapshotData::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_from_before_the_settings_gets_the_defaults() {
+        let json = br#"{"by_name":{}}"#;
+        let mut bytes = (json.len() as u32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(json);
+        bytes.extend_from_slice(b"store");
+        let back = SnapshotData::decode(&bytes).expect("decodes");
+        assert_eq!(back.config, ClusterConfig::default());
+        assert!(back.members.is_empty());
     }
 }

@@ -13,13 +13,14 @@ use crate::raft::types::{Snapshot, SnapshotMeta};
 use crate::store::StoreImage;
 use crate::wal::snapshot_file;
 
-use super::members::Members;
 use super::snapshot_data::SnapshotData;
+use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotJob {
     pub meta: SnapshotMeta,
     pub store: StoreImage,
     pub members: Members,
+    pub config: ClusterConfig,
 }
 
 pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
@@ -27,6 +28,7 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
         let data = SnapshotData {
             store: job.store.encode(),
             members: job.members,
+            config: job.config,
         };
         let snap = Snapshot {
             meta: job.meta,

@@ -40,16 +40,22 @@ pub(crate) fn load(side: Side, files: &TlsFiles) -> Result<Option<Material>, Str
             cert_path.display()
         ));
     }
-    let ca = match &files.ca {
-        Some(path) => Some(certificates(side.ca_flag(), path)?),
-        None => None,
-    };
+    let ca = trusted(side, files)?;
     Ok(Some(Material {
         cert,
         chain: certs,
         key,
         ca,
     }))
+}
+
+/// The CA certificates of `side`'s CA file alone, `None` without one: for
+/// a client that trusts them whether or not it has a certificate itself.
+pub(crate) fn trusted(side: Side, files: &TlsFiles) -> Result<Option<Vec<X509>>, String> {
+    match &files.ca {
+        Some(path) => certificates(side.ca_flag(), path).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {

@@ -4,7 +4,8 @@
 //! the machine with one clear line before any port opens), the server side
 //! of a handshake (an OpenSSL acceptor, because only it can require a client
 //! certificate signed by `-ca-file`), the client side used towards other
-//! peers (native-tls, presenting our certificate and trusting the CA), the
+//! peers (native-tls, presenting our certificate and trusting the CA) and
+//! towards an `https://` discovery service, the
 //! [`Stream`](crate::httpd::Stream) over an established session, and short
 //! human reasons for TLS failures.
 //!
@@ -13,11 +14,13 @@
 
 mod acceptor;
 mod connector;
+mod discovery;
 mod material;
 mod reason;
 mod side;
 mod stream;
 
+pub use discovery::discovery_connector;
 pub use reason::describe;
 pub use side::Side;
 

@@ -1,6 +1,6 @@
-//! Joining a cluster through any reachable listed peer: `PUT /join` on the
-//! peer port, following redirects to the leader, for up to
-//! `-max-retry-attempts` rounds over the peer list.
+//! Joining a cluster through any reachable listed peer: the version
+//! handshake, then `PUT /join` on the peer port, following redirects to the
+//! leader, for up to `-max-retry-attempts` rounds over the peer list.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::httpd::HttpClient;
-use crate::server::members::Member;
+use crate::membership::Member;
 
+use super::handshake::{self, HandshakeError};
 use super::{Connector, host_port};
 
 #[derive(Debug)]
@@ -17,6 +18,15 @@ pub enum JoinError {
     /// The cluster refused us (e.g. 109, peer address taken): retrying
     /// cannot help.
     Refused(String),
+    /// The cluster has `activeSize` members (103): wait as a standby.
+    Full(String),
+    /// The peer is not this program (etcd 0.4, etcd 2.x/3.x, ...): no join
+    /// was sent, and none may be.
+    Foreign {
+        peer: String,
+        answer: String,
+        what: String,
+    },
     /// No listed peer could be reached in any round. `last` is the latest
     /// failure (`peer: reason`), which usually says what to fix.
     Unreachable { attempts: u32, last: Option<String> },
@@ -28,6 +38,11 @@ impl std::fmt::Display for JoinError {
             JoinError::Refused(why) => {
                 write!(f, "the cluster refused to let this machine join: {why}")
             }
+            JoinError::Full(why) => write!(f, "the cluster is full: {why}"),
+            JoinError::Foreign { peer, answer, what } => write!(
+                f,
+                "refusing to join through {peer}: its /version answered {answer}: {what}"
+            ),
             JoinError::Unreachable { attempts, last } => {
                 write!(
                     f,
@@ -71,6 +86,14 @@ pub fn join(plan: &JoinPlan) -> Result<Vec<Member>, JoinError> {
             match try_peer(plan, peer, body.as_bytes()) {
                 Ok(members) => return Ok(members),
                 Err(Failure::Refused(refusal)) => return Err(JoinError::Refused(refusal)),
+                Err(Failure::Full(why)) => return Err(JoinError::Full(why)),
+                Err(Failure::Foreign { answer, what }) => {
+                    return Err(JoinError::Foreign {
+                        peer: peer.clone(),
+                        answer,
+                        what,
+                    });
+                }
                 Err(Failure::Retry(reason)) => {
                     if logged.get(peer.as_str()) != Some(&reason) {
                         log_failure(peer, &reason, round, rounds);
@@ -106,13 +129,21 @@ enum Failure {
     Retry(String),
     /// The cluster said no; retrying cannot help.
     Refused(String),
+    /// 103: no room for another member.
+    Full(String),
+    /// Not our peer protocol.
+    Foreign { answer: String, what: String },
 }
 
 fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Failure> {
     let mut target = peer.to_string();
+    let mut client = HttpClient::new(&target, plan.connector.clone(), plan.timeout);
+    handshake::check(&mut client).map_err(|e| match e {
+        HandshakeError::Unreachable(why) => Failure::Retry(why),
+        HandshakeError::Foreign { answer, what } => Failure::Foreign { answer, what },
+    })?;
     // A follower redirects to the leader; the leader may have moved once more.
     for _ in 0..4 {
-        let mut client = HttpClient::new(&target, plan.connector.clone(), plan.timeout);
         let resp = client
             .request(
                 "PUT",
@@ -131,16 +162,22 @@ fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Fai
                     .header("location")
                     .ok_or_else(|| Failure::Retry("redirect without a Location".into()))?;
                 target = host_port(location.trim_end_matches("/join")).to_string();
+                client = HttpClient::new(&target, plan.connector.clone(), plan.timeout);
             }
             400..=499 => {
-                let reason = match serde_json::from_slice::<serde_json::Value>(&resp.body) {
-                    Ok(v) => format!(
+                let error = serde_json::from_slice::<serde_json::Value>(&resp.body).ok();
+                let reason = match &error {
+                    Some(v) => format!(
                         "{} ({})",
                         v["message"].as_str().unwrap_or("refused"),
                         v["cause"].as_str().unwrap_or("")
                     ),
-                    Err(_) => String::from_utf8_lossy(&resp.body).trim().to_string(),
+                    None => String::from_utf8_lossy(&resp.body).trim().to_string(),
                 };
+                let code = error.as_ref().and_then(|v| v["errorCode"].as_u64());
+                if code == Some(crate::store::ErrorCode::NoMorePeer as u64) {
+                    return Err(Failure::Full(reason));
+                }
                 return Err(Failure::Refused(reason));
             }
             // 500 "Raft Internal Error" (no leader yet) and the like: retry.

@@ -11,9 +11,9 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use log::{debug, info, warn};
 
 use crate::httpd::HttpClient;
+use crate::membership::Members;
 use crate::raft::Message;
 use crate::raft::types::NodeId;
-use crate::server::members::Members;
 use crate::server::outbox::Outbox;
 use crate::server::stats::{FollowerStats, LeaderStats};
 
@@ -105,12 +105,9 @@ impl Outbox for PeerSenders {
         }
     }
 
-    fn reached_within(&self, name: &str, within: Duration) -> bool {
+    fn last_reached(&self, name: &str) -> Option<Instant> {
         let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        stats
-            .get(name)
-            .and_then(|f| f.last_reached)
-            .is_some_and(|at| at.elapsed() <= within)
+        stats.get(name).and_then(|f| f.last_reached)
     }
 
     fn leader_stats(&self, leader_name: &str) -> LeaderStats {

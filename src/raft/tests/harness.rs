@@ -103,6 +103,11 @@ pub struct Cluster {
     pub drop_permille: u64,
     pub dup_permille: u64,
     pub checker: Checker,
+    /// How a ConfChange entry's data names its change (applications may
+    /// carry their own commands there).
+    pub conf_decoder: fn(&[u8]) -> Option<ConfChange>,
+    /// When set, every delivered message's (from, to) is appended here.
+    pub deliveries: Option<Vec<(NodeId, NodeId)>>,
 }
 
 pub fn test_config(id: NodeId) -> Config {
@@ -135,6 +140,8 @@ impl Cluster {
             drop_permille: 0,
             dup_permille: 0,
             checker: Checker::default(),
+            conf_decoder: ConfChange::decode,
+            deliveries: None,
         };
         for id in ids {
             c.add_machine(*id, ids);
@@ -289,6 +296,7 @@ impl Cluster {
 
     fn handle_ready(&mut self, id: NodeId) {
         let max_term = self.max_term();
+        let decode = self.conf_decoder;
         let Some(n) = self.nodes.get_mut(&id) else {
             return;
         };
@@ -327,7 +335,7 @@ impl Cluster {
             self.checker.saw_state(self.seed, id, n.app);
             self.checker.saw_commit(self.seed, e, max_term);
             if e.kind == EntryKind::ConfChange
-                && let Some(cc) = ConfChange::decode(&e.data)
+                && let Some(cc) = decode(&e.data)
             {
                 if e.term > 1 {
                     self.checker.conf_changes_applied += 1;
@@ -423,6 +431,9 @@ impl Cluster {
             self.raft(m.from).report_snapshot(m.to, !lost);
         }
         if !lost {
+            if let Some(log) = self.deliveries.as_mut() {
+                log.push((m.from, m.to));
+            }
             self.raft(m.to).step(m);
         }
         self.settle();
@@ -449,6 +460,9 @@ impl Cluster {
                 if self.connected(m.from, m.to) {
                     if let MessageBody::Snapshot { .. } = m.body {
                         self.raft(m.from).report_snapshot(m.to, true);
+                    }
+                    if let Some(log) = self.deliveries.as_mut() {
+                        log.push((m.from, m.to));
                     }
                     self.raft(m.to).step(m);
                 }

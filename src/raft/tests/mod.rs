@@ -2,7 +2,7 @@
 //! (`harness`), the safety checks it enforces (`checks`), randomized fault
 //! schedules (`sim`) and scenario tests of single rules (`scenarios`).
 
-mod checks;
-mod harness;
+pub(crate) mod checks;
+pub(crate) mod harness;
 mod scenarios;
 mod sim;

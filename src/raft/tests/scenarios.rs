@@ -699,6 +699,82 @@ fn only_one_conf_change_may_be_pending() {
 }
 
 #[test]
+fn a_membership_change_carries_application_data_under_the_same_gate() {
+    let mut c = cluster_led_by(1);
+    let index = c
+        .raft(1)
+        .propose_membership_change(ConfChange::AddNode(4), b"join machine4".to_vec())
+        .expect("leader accepts");
+    assert!(c.raft(1).membership_change_pending());
+    assert_eq!(
+        c.raft(1)
+            .propose_membership_change(ConfChange::RemoveNode(3), b"remove machine3".to_vec()),
+        Err(ProposeError::ConfChangePending)
+    );
+    let entry = c
+        .raft(1)
+        .log_entries()
+        .iter()
+        .find(|e| e.index == index)
+        .cloned()
+        .expect("appended");
+    assert_eq!(entry.kind, EntryKind::ConfChange);
+    assert_eq!(entry.data, b"join machine4");
+    // Once committed and handed to the application, the next change may go.
+    c.stabilize();
+    assert!(!c.raft(1).membership_change_pending());
+    assert!(
+        c.raft(1)
+            .propose_membership_change(ConfChange::RemoveNode(3), b"remove machine3".to_vec())
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_new_leader_waits_for_changes_already_in_its_log() {
+    let mut c = cluster_led_by(1);
+    let index = c
+        .raft(1)
+        .propose_membership_change(ConfChange::AddNode(4), b"join machine4".to_vec())
+        .expect("leader accepts");
+    c.settle();
+    // Machine 2 gets the entry durably; nobody learns that it committed.
+    c.net.retain(|m| m.to == 2);
+    deliver_to(&mut c, 2);
+    c.flush_one(2);
+    c.net.clear();
+    c.crash(1);
+    for _ in 0..100 {
+        if c.leaders() == vec![2] {
+            break;
+        }
+        c.tick_all();
+        c.deliver_all();
+        // Votes are granted only once durable; everything but appends may land.
+        for id in [2, 3] {
+            while c.flush_one(id) {}
+        }
+        c.settle();
+        c.net
+            .retain(|m| !matches!(m.body, MessageBody::Append { .. }));
+    }
+    assert_eq!(c.leaders(), vec![2], "machine 2 has the longer log");
+    assert!(c.raft(2).status().commit < index);
+    assert!(
+        c.raft(2).membership_change_pending(),
+        "an unapplied change in the new leader's log blocks another"
+    );
+    assert_eq!(
+        c.raft(2)
+            .propose_membership_change(ConfChange::RemoveNode(3), b"remove machine3".to_vec()),
+        Err(ProposeError::ConfChangePending)
+    );
+    c.stabilize();
+    assert!(c.raft(2).status().commit >= index);
+    assert!(!c.raft(2).membership_change_pending());
+}
+
+#[test]
 fn the_last_voter_cannot_be_removed() {
     let mut c = Cluster::new(1, &[1]);
     c.elect(1);

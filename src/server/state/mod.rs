@@ -6,13 +6,17 @@
 //! store and answers the clients waiting for them. It never blocks on IO:
 //! every channel it sends on is unbounded or owned by a thread that drains it.
 
-use std::collections::{BTreeMap, HashMap};
+mod membership;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, select};
 use log::{debug, info, warn};
 
+use crate::membership::{ClusterConfig, Member, Members};
 use crate::raft::types::{
     ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, SnapshotMeta, Term,
 };
@@ -21,15 +25,16 @@ use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, Watc
 
 use super::clock::now_nanos;
 use super::command::Command;
-use super::members::{MACHINES_DIR, Member, Members};
+use super::mode::ModeCell;
 use super::outbox::Outbox;
 use super::requests::{
-    ClientRequest, ClusterView, JoinReply, PeerRequest, Position, Reply, WatchMessage,
+    ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply, WatchMessage,
 };
 use super::snapshot_data::SnapshotData;
 use super::snapshotter::SnapshotJob;
 use super::stats::SelfStats;
 use super::wal_thread::{Persisted, WalJob};
+use membership::{Change, QueuedChange};
 
 /// How the state thread was set up.
 pub struct StateConfig {
@@ -42,6 +47,12 @@ pub struct StateConfig {
     /// This machine starts a brand-new cluster and must register itself once
     /// it leads.
     pub register_self: bool,
+    /// The settings a founder seeds its new cluster with (from its flags).
+    pub seed_config: Option<ClusterConfig>,
+    /// Member or standby; shared with the HTTP handlers and the standby loop.
+    pub mode: ModeCell,
+    /// Machines to reach before the log says so (the cluster just joined).
+    pub routes: Vec<Member>,
     /// The election timeout in ticks.
     pub election_ticks: u64,
     /// How long a tick is.
@@ -60,6 +71,9 @@ pub struct Inputs {
 enum Waiter {
     Client(Sender<Reply>),
     Join(Sender<JoinReply>),
+    Config(Sender<ConfigReply>),
+    /// A proposal of the machine's own (a removal, the founder's seed).
+    Nobody,
 }
 
 struct PendingWrite {
@@ -98,13 +112,21 @@ pub struct StateThread {
     next_read_ctx: u64,
     watchers: HashMap<WatcherId, Watcher>,
     expiry_in_flight: Option<Index>,
-    self_registration: Option<Index>,
     stats: SelfStats,
     last_leader: Option<NodeId>,
     /// The store index, published for the HTTP threads' error bodies.
     store_index: Arc<AtomicU64>,
     snapshots: Sender<SnapshotJob>,
     snapshot_in_flight: bool,
+    cluster_config: ClusterConfig,
+    /// Membership changes waiting for the one Raft has in flight.
+    queued: VecDeque<QueuedChange>,
+    /// Set while this machine leads: when it started to.
+    leading_since: Option<Instant>,
+    /// Set while this machine knows no leader: since when.
+    leaderless_since: Option<Instant>,
+    /// Addresses of machines not (yet) in the member table.
+    routes: Members,
 }
 
 impl StateThread {
@@ -113,7 +135,7 @@ impl StateThread {
         cfg: StateConfig,
         raft: Raft,
         store: Store,
-        members: Members,
+        (members, cluster_config): (Members, ClusterConfig),
         applied: (Index, Term),
         store_index: Arc<AtomicU64>,
         outbox: Box<dyn Outbox>,
@@ -125,9 +147,11 @@ impl StateThread {
             start_time: now_nanos(),
             ..SelfStats::default()
         };
-        let mut outbox = outbox;
-        outbox.set_members(&members);
-        StateThread {
+        let mut routes = Members::default();
+        for m in &cfg.routes {
+            routes.upsert(m.clone());
+        }
+        let mut st = StateThread {
             cfg,
             raft,
             store,
@@ -144,13 +168,19 @@ impl StateThread {
             next_read_ctx: 1,
             watchers: HashMap::new(),
             expiry_in_flight: None,
-            self_registration: None,
             stats,
             last_leader: None,
             store_index,
             snapshots,
             snapshot_in_flight: false,
-        }
+            cluster_config,
+            queued: VecDeque::new(),
+            leading_since: None,
+            leaderless_since: Some(Instant::now()),
+            routes,
+        };
+        st.refresh_routes();
+        st
     }
 
     /// Runs until every input channel is closed.
@@ -189,8 +219,13 @@ impl StateThread {
 
     fn on_tick(&mut self) {
         self.ticks += 1;
-        self.raft.tick();
+        // A standby is no voter; its Raft (possibly from before a removal
+        // it missed) must not campaign.
+        if !self.cfg.mode.is_standby() {
+            self.raft.tick();
+        }
         self.propose_due_expiry();
+        self.run_removal_policy();
         self.fail_overdue_requests();
     }
 
@@ -250,11 +285,17 @@ impl StateThread {
                     self.raft.step(m);
                 }
             }
-            PeerRequest::Join { member, reply } => self.propose_join(member, reply),
-            PeerRequest::Remove { name, reply } => self.propose_remove(name, reply),
+            PeerRequest::Join { member, reply } => {
+                self.request_change(Change::Join(member), Some(reply))
+            }
+            PeerRequest::Remove { name, reply } => {
+                self.request_change(Change::Remove(name), Some(reply))
+            }
+            PeerRequest::SetConfig { patch, reply } => self.set_config(patch, reply),
             PeerRequest::Cluster { reply } => {
                 let _ = reply.send(self.cluster_view());
             }
+            PeerRequest::News(news) => self.on_news(news),
         }
     }
 
@@ -315,6 +356,17 @@ impl StateThread {
                 Waiter::Join(reply) => {
                     let _ = reply.send(self.join_redirect());
                 }
+                Waiter::Config(reply) => {
+                    let answer = match self.join_redirect() {
+                        JoinReply::Redirect { leader_peer_url } => {
+                            ConfigReply::Redirect { leader_peer_url }
+                        }
+                        JoinReply::Failed(e) => ConfigReply::Failed(e),
+                        JoinReply::Accepted { .. } => return,
+                    };
+                    let _ = reply.send(answer);
+                }
+                Waiter::Nobody => {}
             },
             Err(e) => {
                 debug!("proposal dropped: {e:?}");
@@ -333,93 +385,6 @@ impl StateThread {
             cmd,
         };
         self.propose(&cmd, Waiter::Client(reply));
-    }
-
-    fn join_redirect(&self) -> JoinReply {
-        match self.leader_member() {
-            Some(leader) if leader.id != self.cfg.me.id => JoinReply::Redirect {
-                leader_peer_url: leader.peer_url.clone(),
-            },
-            _ => JoinReply::Failed(EtcdError::new(
-                ErrorCode::RaftInternal,
-                "",
-                self.store.index(),
-            )),
-        }
-    }
-
-    fn propose_join(&mut self, member: Member, reply: Sender<JoinReply>) {
-        if !self.is_leader() {
-            let _ = reply.send(self.join_redirect());
-            return;
-        }
-        if let Some(other) = self.members.by_peer_url(&member.peer_url)
-            && other.name != member.name
-        {
-            let err = EtcdError::new(
-                ErrorCode::ExistingPeerAddr,
-                member.client_url.clone(),
-                self.store.index(),
-            );
-            let _ = reply.send(JoinReply::Failed(err));
-            return;
-        }
-        if let Some(existing) = self.members.get(&member.name)
-            && existing.peer_url != member.peer_url
-            && self.is_alive(existing)
-        {
-            // Two machines with one name: the live one keeps it.
-            let cause = format!("{} is active at {}", existing.name, existing.peer_url);
-            let err = EtcdError::new(ErrorCode::NodeExist, cause, self.store.index());
-            let _ = reply.send(JoinReply::Failed(err));
-            return;
-        }
-        let known = self.members.get(&member.name) == Some(&member);
-        let voter = self.raft.status().voters.contains(&member.id);
-        if known && voter {
-            let _ = reply.send(JoinReply::Accepted {
-                members: self.members.iter().cloned().collect(),
-            });
-            return;
-        }
-        let cmd = Command::Join {
-            time: now_nanos(),
-            member,
-        };
-        self.propose(&cmd, Waiter::Join(reply));
-    }
-
-    /// Still answering at its registered address: a message reached it
-    /// within two election timeouts. (A member that moved to a new address
-    /// is not, so its rejoin is accepted; a second machine taking a live
-    /// member's name is refused.)
-    fn is_alive(&self, member: &Member) -> bool {
-        if member.id == self.cfg.me.id {
-            return true;
-        }
-        let window = self.cfg.tick_interval * (2 * self.cfg.election_ticks) as u32;
-        self.outbox.reached_within(&member.name, window)
-    }
-
-    fn propose_remove(&mut self, name: String, reply: Sender<JoinReply>) {
-        if !self.is_leader() {
-            let _ = reply.send(self.join_redirect());
-            return;
-        }
-        if self.members.get(&name).is_none() {
-            let err = EtcdError::new(
-                ErrorCode::KeyNotFound,
-                format!("{MACHINES_DIR}/{name}"),
-                self.store.index(),
-            );
-            let _ = reply.send(JoinReply::Failed(err));
-            return;
-        }
-        let cmd = Command::Remove {
-            time: now_nanos(),
-            name,
-        };
-        self.propose(&cmd, Waiter::Join(reply));
     }
 
     /// Expiry is decided by the leader's clock, carried in the log, so every
@@ -444,6 +409,10 @@ impl StateThread {
             Waiter::Join(reply) => {
                 let _ = reply.send(JoinReply::Failed(err));
             }
+            Waiter::Config(reply) => {
+                let _ = reply.send(ConfigReply::Failed(err));
+            }
+            Waiter::Nobody => {}
         }
     }
 
@@ -485,6 +454,7 @@ impl StateThread {
         {
             self.expiry_in_flight = None;
         }
+        self.expire_queued_changes(false);
     }
 
     // ---- reads and watches -------------------------------------------
@@ -656,6 +626,7 @@ impl StateThread {
             if rd.leader_changed {
                 self.on_leader_change();
             }
+            self.start_queued_changes();
             self.maybe_snapshot();
         }
         self.store_index
@@ -669,6 +640,10 @@ impl StateThread {
         if status.leader != self.last_leader {
             self.last_leader = status.leader;
             self.stats.leader_since = now_nanos();
+            self.leaderless_since = match status.leader {
+                Some(_) => None,
+                None => Some(Instant::now()),
+            };
             match self.leader_member() {
                 Some(m) => info!(
                     "{}: leader is now {} (term {})",
@@ -684,35 +659,18 @@ impl StateThread {
             }
         }
         if status.role == Role::Leader {
-            self.register_self_if_needed();
+            if self.leading_since.is_none() {
+                self.leading_since = Some(Instant::now());
+            }
+            self.found_cluster_if_needed();
         } else {
+            self.leading_since = None;
             // Reads confirmed under a leadership this machine lost will
             // never be confirmed: fail them now rather than at the deadline.
             for (_, read) in std::mem::take(&mut self.reads) {
                 self.fail_waiter(Waiter::Client(read.reply));
             }
-        }
-    }
-
-    /// A brand-new cluster's first member registers itself as soon as it
-    /// leads: that registration is store index 1.
-    fn register_self_if_needed(&mut self) {
-        if !self.cfg.register_self || self.self_registration.is_some() {
-            return;
-        }
-        let me = self.cfg.me.clone();
-        if self.members.get(&me.name) == Some(&me) {
-            self.cfg.register_self = false;
-            return;
-        }
-        if let Ok(index) = self.raft.propose(
-            Command::Join {
-                time: now_nanos(),
-                member: me,
-            }
-            .encode(),
-        ) {
-            self.self_registration = Some(index);
+            self.expire_queued_changes(true);
         }
     }
 
@@ -724,7 +682,8 @@ impl StateThread {
                     std::process::exit(1);
                 }
                 self.members = data.members;
-                self.outbox.set_members(&self.members);
+                self.cluster_config = data.config;
+                self.refresh_routes();
                 self.applied = snap.meta.index;
                 self.applied_term = snap.meta.term;
                 self.snapshot_index = snap.meta.index;
@@ -758,6 +717,7 @@ impl StateThread {
             },
             store: self.store.image(),
             members: self.members.clone(),
+            config: self.cluster_config,
         };
         if self.snapshots.send(job).is_ok() {
             self.snapshot_in_flight = true;
@@ -795,11 +755,12 @@ impl StateThread {
             }
             other => other,
         };
-        if entry.kind == EntryKind::ConfChange {
-            // Raft writes a new cluster's founders as conf-change entries.
-            if let Some(cc) = ConfChange::decode(&entry.data) {
-                self.raft.apply_conf_change(cc);
-            }
+        if entry.kind == EntryKind::ConfChange
+            && let Some(cc) = ConfChange::decode(&entry.data)
+        {
+            // Raft writes a new cluster's founders as bare conf changes;
+            // joins and removals carry a `Command` instead.
+            self.raft.apply_conf_change(cc);
             return;
         }
         if entry.data.is_empty() {
@@ -843,104 +804,26 @@ impl StateThread {
                 }
             }
             Command::Join { time, member } => {
-                let result = self.apply_join(&member, time);
+                let result = self.apply_join(&member, time, true);
+                self.answer_membership(pending, result);
+            }
+            Command::Move { time, member } => {
+                let result = self.apply_join(&member, time, false);
                 self.answer_membership(pending, result);
             }
             Command::Remove { time, name } => {
                 let result = self.apply_remove(&name, time);
                 self.answer_membership(pending, result);
             }
+            Command::SetConfig {
+                time,
+                config,
+                record,
+            } => {
+                let result = self.apply_set_config(config, record, time);
+                self.answer_config(pending, result);
+            }
         }
-    }
-
-    fn answer_membership(&mut self, pending: Option<PendingWrite>, result: Result<(), EtcdError>) {
-        if let Some(PendingWrite {
-            waiter: Waiter::Join(reply),
-            ..
-        }) = pending
-        {
-            let answer = match result {
-                Ok(()) => JoinReply::Accepted {
-                    members: self.members.iter().cloned().collect(),
-                },
-                Err(e) => JoinReply::Failed(e),
-            };
-            let _ = reply.send(answer);
-        }
-    }
-
-    /// Registers a member: a new name creates its registry entry (one store
-    /// index), a changed address updates it, an unchanged one uses no index.
-    fn apply_join(&mut self, member: &Member, time: i64) -> Result<(), EtcdError> {
-        if let Some(other) = self.members.by_peer_url(&member.peer_url)
-            && other.name != member.name
-        {
-            return Err(EtcdError::new(
-                ErrorCode::ExistingPeerAddr,
-                member.client_url.clone(),
-                self.store.index(),
-            ));
-        }
-        let value = member.registry_value();
-        let key = member.registry_key();
-        let current = self
-            .store
-            .get(&key, false, false, time)
-            .ok()
-            .and_then(|e| e.node.value);
-        let cmd = match current {
-            Some(v) if v == value => None,
-            Some(_) => Some(StoreCommand::Update {
-                key,
-                value,
-                ttl: None,
-            }),
-            None => Some(StoreCommand::Create {
-                key,
-                value,
-                dir: false,
-                ttl: None,
-                in_order: false,
-            }),
-        };
-        if let Some(cmd) = cmd {
-            self.store.apply(&cmd, time)?;
-        }
-        let is_new = self.members.get(&member.name).is_none();
-        self.members.upsert(member.clone());
-        self.raft.apply_conf_change(ConfChange::AddNode(member.id));
-        self.outbox.set_members(&self.members);
-        if is_new {
-            info!("member {} joined ({})", member.name, member.peer_url);
-        } else {
-            info!(
-                "member {} now at {} / {}",
-                member.name, member.peer_url, member.client_url
-            );
-        }
-        Ok(())
-    }
-
-    fn apply_remove(&mut self, name: &str, time: i64) -> Result<(), EtcdError> {
-        let Some(member) = self.members.remove(name) else {
-            return Ok(());
-        };
-        let cmd = StoreCommand::Delete {
-            key: member.registry_key(),
-            dir: false,
-            recursive: false,
-        };
-        let result = self.store.apply(&cmd, time).map(|_| ());
-        self.raft
-            .apply_conf_change(ConfChange::RemoveNode(member.id));
-        self.outbox.set_members(&self.members);
-        info!("member {name} removed");
-        if member.id == self.cfg.me.id {
-            // Removal is final: this machine is no longer a member.
-            warn!("{name}: this machine was removed from the cluster; exiting");
-            std::process::exit(0);
-        }
-        result
     }
 
     // ---- status ---------------------------------------------------------
@@ -968,6 +851,8 @@ impl StateThread {
             position: self.position(),
             self_stats,
             leader_stats,
+            config: self.cluster_config,
+            leaderless_for: self.leaderless_for(),
         }
     }
 }

@@ -82,6 +82,10 @@ impl Members {
         self.by_name.remove(name)
     }
 
+    pub fn retain(&mut self, mut keep: impl FnMut(&Member) -> bool) {
+        self.by_name.retain(|_, m| keep(m));
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Member> {
         self.by_name.values()
     }
