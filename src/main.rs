@@ -145,7 +145,7 @@ fn run(cfg: Config) -> Result<(), String> {
         write_timeout: cfg.http_write_timeout,
         ..ServerConfig::default()
     };
-    let mode = ModeCell::new(Mode::Member);
+    let mode = ModeCell::new(Mode::Starting);
 
     // The peer port opens first: once the leader commits our join it must
     // be able to reach us.
@@ -320,6 +320,9 @@ fn run(cfg: Config) -> Result<(), String> {
         persisted: persisted_rx,
         snapshots: written_rx,
     };
+    if !mode.is_standby() {
+        mode.set(Mode::Member);
+    }
     let state_thread = spawn("state", move || state.run(inputs))?;
 
     Keeper {

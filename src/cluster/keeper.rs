@@ -179,7 +179,10 @@ impl Keeper {
         if !lost {
             return;
         }
-        for peer in self.peers(&view.members) {
+        let mut queue = self.peers(&view.members);
+        let mut next = 0;
+        while let Some(peer) = queue.get(next).cloned() {
+            next += 1;
             let listing = match admin_client::fetch(&peer, &self.connector, self.timeout) {
                 Ok(listing) => listing,
                 Err(e) => {
@@ -189,7 +192,15 @@ impl Keeper {
             };
             match judge_membership(&listing.answered_by, &listing.machines, &self.me.name) {
                 MembershipVerdict::StillMember => return,
-                MembershipVerdict::Unknown => continue,
+                MembershipVerdict::Unknown => {
+                    // A follower's answer names the leader: ask it too.
+                    if let Some(leader) = listing.leader() {
+                        let at = host_port(&leader.peer_url).to_string();
+                        if !queue.contains(&at) {
+                            queue.push(at);
+                        }
+                    }
+                }
                 MembershipVerdict::Removed => {
                     let Some(leader) = listing.leader().map(MachineEntry::member) else {
                         continue;

@@ -3,7 +3,8 @@
 //! `/v2/admin/config`). Our own protocol; it is plain HTTP so it can be
 //! inspected with curl and wrapped in TLS.
 //!
-//! A standby serves only what it needs: the version endpoints and Raft
+//! A machine still finding its cluster answers 300 to everything else (a
+//! joiner tries its next peer). A standby serves only what it needs: the version endpoints and Raft
 //! messages (the leader's appends arrive as soon as its join commits).
 //! Everything else is sent to the leader's peer URL (307), or answered
 //! with 402 "Standby Internal Error" when it knows no leader.
@@ -161,10 +162,19 @@ impl Handler for PeerApi {
             let _ = out.send(self.raft(&req));
             return;
         }
-        if let Mode::Standby { leader } = self.mode.get() {
-            let leader = leader.map(|l| l.peer_url);
-            let _ = out.send(Self::standby_answer(leader.as_deref(), &req));
-            return;
+        match self.mode.get() {
+            Mode::Standby { leader } => {
+                let leader = leader.map(|l| l.peer_url);
+                let _ = out.send(Self::standby_answer(leader.as_deref(), &req));
+                return;
+            }
+            // Still finding its cluster: a joiner must try another peer.
+            Mode::Starting => {
+                let err = EtcdError::new(ErrorCode::RaftInternal, "not a member yet", 0);
+                let _ = out.send(reply::error(&err));
+                return;
+            }
+            Mode::Member => {}
         }
         let resp = match (req.method.as_str(), req.path.as_str()) {
             ("OPTIONS", _) => reply::text(200, ""),

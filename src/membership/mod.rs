@@ -16,6 +16,8 @@ mod config;
 mod listing;
 mod members;
 mod removal;
+#[cfg(test)]
+mod sim;
 mod standby;
 
 pub use admission::{Admission, Refusal, admit};

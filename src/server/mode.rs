@@ -3,10 +3,14 @@
 //! `Join` or `Remove`), the standby loop (which tells it where the leader
 //! is) and the HTTP handlers (which redirect everything while standby).
 //!
+//! Before either, a machine is `Starting`: still finding its cluster, its
+//! peer port open (the leader must reach it once its join commits) but no
+//! state thread yet to answer joins or admin requests.
+//!
 //! Reading it is one atomic load on the hot path; the leader's URLs are
 //! behind a mutex that only standby requests touch.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Where a standby sends clients and peers.
@@ -19,6 +23,7 @@ pub struct LeaderUrls {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
+    Starting,
     Member,
     /// Not a voter: every client request goes to the leader, if known.
     Standby {
@@ -26,9 +31,13 @@ pub enum Mode {
     },
 }
 
+const STARTING: u8 = 0;
+const MEMBER: u8 = 1;
+const STANDBY: u8 = 2;
+
 #[derive(Clone, Default)]
 pub struct ModeCell {
-    standby: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
     leader: Arc<Mutex<Option<LeaderUrls>>>,
 }
 
@@ -40,25 +49,26 @@ impl ModeCell {
     }
 
     pub fn is_standby(&self) -> bool {
-        self.standby.load(Ordering::Acquire)
+        self.mode.load(Ordering::Acquire) == STANDBY
     }
 
     pub fn get(&self) -> Mode {
-        if self.is_standby() {
-            Mode::Standby {
+        match self.mode.load(Ordering::Acquire) {
+            STARTING => Mode::Starting,
+            STANDBY => Mode::Standby {
                 leader: self.lock().clone(),
-            }
-        } else {
-            Mode::Member
+            },
+            _ => Mode::Member,
         }
     }
 
     pub fn set(&self, mode: Mode) {
         match mode {
-            Mode::Member => self.standby.store(false, Ordering::Release),
+            Mode::Starting => self.mode.store(STARTING, Ordering::Release),
+            Mode::Member => self.mode.store(MEMBER, Ordering::Release),
             Mode::Standby { leader } => {
                 *self.lock() = leader;
-                self.standby.store(true, Ordering::Release);
+                self.mode.store(STANDBY, Ordering::Release);
             }
         }
     }
@@ -79,7 +89,9 @@ mod tests {
 
     #[test]
     fn switching_back_and_forth() {
-        let cell = ModeCell::new(Mode::Member);
+        let cell = ModeCell::default();
+        assert_eq!(cell.get(), Mode::Starting);
+        cell.set(Mode::Member);
         assert!(!cell.is_standby());
         let leader = LeaderUrls {
             name: "m1".into(),

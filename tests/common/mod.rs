@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -66,6 +68,71 @@ pub struct Etcd {
 }
 
 impl Etcd {
+    /// A machine with its own ports and data dir inside `dir`, not started.
+    pub fn new(dir: &Path, name: &str, extra: &[&str]) -> Etcd {
+        Etcd {
+            child: None,
+            name: name.to_string(),
+            client: format!("127.0.0.1:{}", free_port()),
+            peer: format!("127.0.0.1:{}", free_port()),
+            data_dir: dir.join(name),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            log: dir.join(format!("{name}.log")),
+            env: Vec::new(),
+        }
+    }
+
+    /// Wait until the client port answers HTTP at all (a standby answers
+    /// with redirects; it never knows a leader of its own).
+    pub fn wait_serving(&mut self, limit: Duration) {
+        let client = self.client.clone();
+        wait_for("the client port to answer", limit, || {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("etcd exited early with {status}: {}", self.log_text());
+            }
+            try_request(&client, "GET", "/version", &[], b"")
+                .ok()
+                .map(|_| ())
+        });
+    }
+
+    /// The exit status, if the process ends within `limit`.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// The client URLs `/v2/machines` lists here, if it answers 200.
+    pub fn machines(&self) -> Option<Vec<String>> {
+        let r = try_request(&self.client, "GET", "/v2/machines", &[], b"").ok()?;
+        (r.status == 200).then(|| {
+            r.text()
+                .split(", ")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+    }
+
     /// Start a single machine with its own data dir inside `dir`.
     pub fn start(dir: &Path, name: &str, extra: &[&str]) -> Etcd {
         Etcd::start_with_env(dir, name, extra, &[])
@@ -202,6 +269,37 @@ impl Resp {
             .and_then(|v| v.parse().ok())
             .expect("X-Etcd-Index")
     }
+}
+
+/// Follow 307s like `curl -L` (the same method and body to the new place).
+pub fn request_l(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Resp> {
+    let mut target = addr.to_string();
+    let mut path = path.to_string();
+    for _ in 0..5 {
+        let r = try_request(&target, method, &path, headers, body)?;
+        if r.status != 307 {
+            return Ok(r);
+        }
+        let loc = r.header("Location").unwrap_or_default().to_string();
+        let rest = loc
+            .strip_prefix("http://")
+            .or_else(|| loc.strip_prefix("https://"))
+            .unwrap_or(&loc);
+        let (host, p) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        target = host.to_string();
+        path = if p.is_empty() {
+            "/".into()
+        } else {
+            p.to_string()
+        };
+    }
+    Err(std::io::Error::other("too many redirects"))
 }
 
 pub fn form_request(addr: &str, method: &str, path: &str, form: &str) -> Resp {

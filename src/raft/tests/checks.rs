@@ -37,6 +37,11 @@ impl Checker {
         self.leaders.len()
     }
 
+    /// The term of the entry committed at `index`, once some machine applied it.
+    pub fn committed_term(&self, index: Index) -> Option<Term> {
+        self.committed.get(&index).map(|(t, _)| *t)
+    }
+
     pub fn max_committed(&self) -> Index {
         self.committed.keys().next_back().copied().unwrap_or(0)
     }

@@ -15,7 +15,7 @@ use crate::membership::{
     next_removal,
 };
 use crate::raft::ProposeError;
-use crate::raft::types::ConfChange;
+use crate::raft::types::{ConfChange, Index};
 use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
 
 use super::super::clock::now_nanos;
@@ -394,6 +394,7 @@ impl StateThread {
     /// A `Join` also makes it a voter.
     pub(super) fn apply_join(
         &mut self,
+        index: Index,
         member: &Member,
         time: i64,
         add_voter: bool,
@@ -438,22 +439,30 @@ impl StateThread {
             self.raft.apply_conf_change(ConfChange::AddNode(member.id));
         }
         self.refresh_routes();
-        if is_new {
-            info!("member {} joined ({})", member.name, member.peer_url);
+        let news = if is_new {
+            format!("member {} joined ({})", member.name, member.peer_url)
         } else {
-            info!(
+            format!(
                 "member {} now at {} / {}",
                 member.name, member.peer_url, member.client_url
-            );
-        }
-        if member.id == self.cfg.me.id && self.cfg.mode.is_standby() {
+            )
+        };
+        self.note(index, news);
+        // Re-applied history does not switch modes: the start-up decision
+        // already read the data dir (and `standby_info`).
+        if index > self.replay_end && member.id == self.cfg.me.id && self.cfg.mode.is_standby() {
             info!("{}: joined the cluster as a member", member.name);
             self.cfg.mode.set(Mode::Member);
         }
         Ok(())
     }
 
-    pub(super) fn apply_remove(&mut self, name: &str, time: i64) -> Result<(), EtcdError> {
+    pub(super) fn apply_remove(
+        &mut self,
+        index: Index,
+        name: &str,
+        time: i64,
+    ) -> Result<(), EtcdError> {
         let Some(member) = self.members.remove(name) else {
             return Ok(());
         };
@@ -466,8 +475,8 @@ impl StateThread {
         self.raft
             .apply_conf_change(ConfChange::RemoveNode(member.id));
         self.refresh_routes();
-        info!("member {name} removed");
-        if member.id == self.cfg.me.id && !self.cfg.mode.is_standby() {
+        self.note(index, format!("member {name} removed"));
+        if index > self.replay_end && member.id == self.cfg.me.id && !self.cfg.mode.is_standby() {
             // 0.4: a removed machine waits as a standby and joins again
             // when the cluster is below activeSize.
             let leader = self
@@ -483,13 +492,17 @@ impl StateThread {
     /// New settings; an admin `PUT` also writes them at `/_etcd/config`.
     pub(super) fn apply_set_config(
         &mut self,
+        index: Index,
         config: ClusterConfig,
         record: bool,
         time: i64,
     ) -> Result<(), EtcdError> {
         let config = config.raised();
         if config != self.cluster_config {
-            info!("cluster settings are now {}", config.to_json());
+            self.note(
+                index,
+                format!("cluster settings are now {}", config.to_json()),
+            );
         }
         self.cluster_config = config;
         if !record {
@@ -519,6 +532,16 @@ impl StateThread {
                 Err(e) => ConfigReply::Failed(e),
             };
             let _ = reply.send(answer);
+        }
+    }
+
+    /// One line per membership change; at debug level while the log from
+    /// before a restart is re-applied.
+    fn note(&self, index: Index, line: String) {
+        if index <= self.replay_end {
+            debug!("{line}");
+        } else {
+            info!("{line}");
         }
     }
 

@@ -127,6 +127,9 @@ pub struct StateThread {
     leaderless_since: Option<Instant>,
     /// Addresses of machines not (yet) in the member table.
     routes: Members,
+    /// Entries up to here were applied before the restart: re-applying
+    /// them is not news worth an info line.
+    replay_end: Index,
 }
 
 impl StateThread {
@@ -178,7 +181,9 @@ impl StateThread {
             leading_since: None,
             leaderless_since: Some(Instant::now()),
             routes,
+            replay_end: 0,
         };
+        st.replay_end = st.raft.status().commit;
         st.refresh_routes();
         st
     }
@@ -219,11 +224,11 @@ impl StateThread {
 
     fn on_tick(&mut self) {
         self.ticks += 1;
-        // A standby is no voter; its Raft (possibly from before a removal
-        // it missed) must not campaign.
-        if !self.cfg.mode.is_standby() {
-            self.raft.tick();
-        }
+        // A standby ticks too: its Raft may be a voter the log has not yet
+        // caught up with (re-added, or wrongly taken for removed), and only
+        // a ticking machine ever leaves a dead leader's lease to vote.
+        // Stale beliefs are harmless: PreVote needs an up-to-date log.
+        self.raft.tick();
         self.propose_due_expiry();
         self.run_removal_policy();
         self.fail_overdue_requests();
@@ -804,15 +809,15 @@ impl StateThread {
                 }
             }
             Command::Join { time, member } => {
-                let result = self.apply_join(&member, time, true);
+                let result = self.apply_join(entry.index, &member, time, true);
                 self.answer_membership(pending, result);
             }
             Command::Move { time, member } => {
-                let result = self.apply_join(&member, time, false);
+                let result = self.apply_join(entry.index, &member, time, false);
                 self.answer_membership(pending, result);
             }
             Command::Remove { time, name } => {
-                let result = self.apply_remove(&name, time);
+                let result = self.apply_remove(entry.index, &name, time);
                 self.answer_membership(pending, result);
             }
             Command::SetConfig {
@@ -820,7 +825,7 @@ impl StateThread {
                 config,
                 record,
             } => {
-                let result = self.apply_set_config(config, record, time);
+                let result = self.apply_set_config(entry.index, config, record, time);
                 self.answer_config(pending, result);
             }
         }
