@@ -312,7 +312,7 @@ pub(crate) const FLAGS: &[FlagSpec] = &[
         &["ETCD_CLUSTER_ACTIVE_SIZE", "ETCD_MAX_CLUSTER_SIZE"],
         "N",
         "9",
-        "voting members a new cluster aims for (at least 3)",
+        "voting members of a new cluster (at least 3); more machines wait as standbys",
     ),
     flag(
         "cluster-remove-delay",
@@ -320,7 +320,7 @@ pub(crate) const FLAGS: &[FlagSpec] = &[
         &["ETCD_CLUSTER_REMOVE_DELAY"],
         "SECONDS",
         "1800",
-        "how long a member may stay unreachable before it is removed (at least 2)",
+        "a new cluster's delay before the leader removes an unreachable member (at least 2)",
     ),
     flag(
         "cluster-sync-interval",
@@ -328,7 +328,7 @@ pub(crate) const FLAGS: &[FlagSpec] = &[
         &["ETCD_CLUSTER_SYNC_INTERVAL"],
         "SECONDS",
         "5",
-        "how often a standby machine checks the cluster (at least 1)",
+        "how often a new cluster's standbys look for room to join (at least 1)",
     ),
     flag(
         "config",

@@ -104,3 +104,70 @@ impl Handler for ClientApi {
         gw.send(&req, out, resp);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::httpd::call_in_memory;
+    use crate::server::mode::{LeaderUrls, ModeCell};
+
+    /// A client API whose state thread never answers: a standby must not
+    /// need it.
+    fn api(mode: Mode) -> ClientApi {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::mem::forget(rx);
+        let gw = Gateway::new(
+            tx,
+            Arc::new(AtomicU64::new(7)),
+            Vec::new(),
+            Duration::from_millis(50),
+            ModeCell::new(mode),
+        );
+        ClientApi { gw }
+    }
+
+    fn leader() -> LeaderUrls {
+        LeaderUrls {
+            name: "m1".into(),
+            client_url: "http://127.0.0.1:4001".into(),
+            peer_url: "http://127.0.0.1:7001".into(),
+        }
+    }
+
+    #[test]
+    fn a_standby_sends_every_request_to_the_leader_with_path_and_query() {
+        let api = api(Mode::Standby {
+            leader: Some(leader()),
+        });
+        for (method, target) in [
+            ("GET", "/v2/keys/a/b?recursive=true&consistent=true"),
+            ("PUT", "/v2/keys/a?ttl=5"),
+            ("DELETE", "/v2/keys/a"),
+            ("GET", "/v2/machines"),
+            ("GET", "/version"),
+            ("GET", "/anything/else"),
+        ] {
+            let req = Request::new(method, target, vec![], b"value=1".to_vec());
+            let r = call_in_memory(&api, req).unwrap();
+            assert_eq!(r.status, 307, "{method} {target}");
+            assert_eq!(
+                r.header("location"),
+                Some(format!("http://127.0.0.1:4001{target}").as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn a_standby_that_knows_no_leader_says_so() {
+        let api = api(Mode::Standby { leader: None });
+        let r = call_in_memory(&api, Request::new("GET", "/v2/keys/a", vec![], vec![])).unwrap();
+        assert_eq!(r.status, 400);
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["errorCode"], 402);
+        assert_eq!(body["message"], "Standby Internal Error");
+    }
+}

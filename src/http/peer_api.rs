@@ -209,3 +209,100 @@ impl Handler for PeerApi {
         let _ = out.send(resp);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::httpd::call_in_memory;
+    use crate::server::mode::LeaderUrls;
+
+    /// A peer API whose state thread never answers (nothing here needs it).
+    fn api(mode: Mode) -> PeerApi {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::mem::forget(rx);
+        PeerApi {
+            state: tx,
+            mode: ModeCell::new(mode),
+            answer_timeout: Duration::from_millis(50),
+        }
+    }
+
+    fn call(
+        api: &PeerApi,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> crate::httpd::ClientResponse {
+        call_in_memory(api, Request::new(method, target, vec![], body.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn every_mode_answers_the_version_handshake() {
+        for mode in [Mode::Starting, Mode::Member, Mode::Standby { leader: None }] {
+            let api = api(mode);
+            assert_eq!(call(&api, "GET", "/version", b"").body, b"3");
+            assert_eq!(call(&api, "GET", "/version/3/check", b"").status, 200);
+            assert_eq!(call(&api, "GET", "/version/2/check", b"").status, 403);
+            assert_eq!(
+                call(&api, "GET", "/version/99999999999999/check", b"").status,
+                403
+            );
+        }
+        let member = api(Mode::Member);
+        assert_eq!(call(&member, "GET", "/version//check", b"").status, 404);
+        assert_eq!(call(&member, "GET", "/version/x/check", b"").status, 404);
+    }
+
+    #[test]
+    fn a_standby_sends_admin_requests_to_the_leader() {
+        let api = api(Mode::Standby {
+            leader: Some(LeaderUrls {
+                name: "m1".into(),
+                client_url: "http://127.0.0.1:4001".into(),
+                peer_url: "http://127.0.0.1:7001".into(),
+            }),
+        });
+        for (method, target) in [
+            ("GET", "/v2/admin/machines"),
+            ("PUT", "/v2/admin/config"),
+            ("DELETE", "/v2/admin/machines/m2"),
+            ("PUT", "/join"),
+        ] {
+            let r = call(&api, method, target, b"{}");
+            assert_eq!(r.status, 307, "{method} {target}");
+            assert_eq!(
+                r.header("location"),
+                Some(format!("http://127.0.0.1:7001{target}").as_str())
+            );
+        }
+        let api = self::api(Mode::Standby { leader: None });
+        let r = call(&api, "GET", "/v2/admin/machines", b"");
+        assert_eq!(r.status, 400);
+        assert!(String::from_utf8_lossy(&r.body).contains("\"errorCode\":402"));
+    }
+
+    #[test]
+    fn a_machine_still_finding_its_cluster_sends_joiners_elsewhere() {
+        let api = api(Mode::Starting);
+        let r = call(
+            &api,
+            "PUT",
+            "/join",
+            br#"{"name":"x","raftURL":"http://a:1","etcdURL":"http://a:2"}"#,
+        );
+        assert_eq!(r.status, 500);
+        assert!(String::from_utf8_lossy(&r.body).contains("not a member yet"));
+    }
+
+    #[test]
+    fn bad_settings_are_refused_before_the_state_thread_is_asked() {
+        let api = api(Mode::Member);
+        let r = call(&api, "PUT", "/v2/admin/config", b"{\"activeSize\":true}");
+        assert_eq!(r.status, 400);
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        assert!(
+            body.contains("\"errorCode\":209") && body.contains("activeSize must be a number"),
+            "{body}"
+        );
+    }
+}

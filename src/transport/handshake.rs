@@ -59,6 +59,11 @@ fn describe_answer(status: u16, text: &str) -> String {
 
 /// Name what answered, as well as an answer allows.
 fn identify(status: u16, text: &str) -> String {
+    if status == 400 && text.contains("HTTPS") {
+        return "that peer port speaks HTTPS; every member must use peer TLS \
+                (-peer-cert-file, -peer-key-file, -peer-ca-file) or none"
+            .into();
+    }
     if status != 200 {
         return format!("not this etcd's peer port (protocol {PEER_PROTOCOL})");
     }
@@ -92,6 +97,10 @@ mod tests {
         );
         assert!(identify(200, "7").contains("peer protocol 7"));
         assert!(identify(404, "404 page not found").contains("not this etcd"));
+        assert!(
+            identify(400, "Client sent an HTTP request to an HTTPS server.")
+                .contains("every member must use peer TLS")
+        );
         assert!(identify(200, "<html>").contains("not this etcd"));
         assert_eq!(describe_answer(200, "a\nb"), "200 \"a b\"");
     }

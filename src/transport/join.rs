@@ -181,7 +181,19 @@ fn try_peer(plan: &JoinPlan, peer: &str, body: &[u8]) -> Result<Vec<Member>, Fai
                 return Err(Failure::Refused(reason));
             }
             // 500 "Raft Internal Error" (no leader yet) and the like: retry.
-            status => return Err(Failure::Retry(format!("answered {status}"))),
+            status => {
+                let why = serde_json::from_slice::<serde_json::Value>(&resp.body)
+                    .ok()
+                    .and_then(|v| {
+                        let message = v["message"].as_str()?.to_string();
+                        Some(match v["cause"].as_str().filter(|c| !c.is_empty()) {
+                            Some(cause) => format!(": {message} ({cause})"),
+                            None => format!(": {message}"),
+                        })
+                    })
+                    .unwrap_or_default();
+                return Err(Failure::Retry(format!("answered {status}{why}")));
+            }
         }
     }
     Err(Failure::Retry("too many redirects".into()))

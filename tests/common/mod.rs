@@ -14,11 +14,33 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_etcd");
 
 /// A port nobody listens on right now.
+///
+/// Taken below the kernel's ephemeral range (32768 and up), where the
+/// tests' own outgoing connections get their source ports: a port handed
+/// out here cannot be taken by a client socket before etcd binds it.
+/// Each is handed out once per test process; the ports of the seed
+/// walkthrough and the fixture (4000-4999, 7000-7999) are skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id().wrapping_mul(7919)) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SPAN {
+        let port = LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN;
+        if (4000..5000).contains(&port) || (7000..8000).contains(&port) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    panic!("no free port below the ephemeral range")
 }
 
 /// A fresh directory under the target dir, removed when dropped.
