@@ -376,3 +376,48 @@ fn a_removed_machine_waits_as_a_standby_and_rejoins_when_there_is_room() {
     .unwrap();
     assert_eq!(r.status, 201);
 }
+
+#[test]
+fn a_restarted_standby_stays_one_and_finds_the_cluster_from_its_data_dir() {
+    let dir = TempDir::new("standby-restart");
+    let mut machines = fleet(dir.path(), 4, &FLAGS);
+    wait_members(&machines, 3, Duration::from_secs(10));
+    let standby = &mut machines[3];
+    assert!(standby.log_text().contains("waiting as a standby"));
+    // Restarted without -peers: only standby_info says where the cluster is.
+    standby.kill();
+    standby
+        .extra
+        .retain(|f| f != "-peers" && !f.starts_with("127.0.0.1:"));
+    standby.spawn();
+    standby.wait_serving(Duration::from_secs(10));
+    assert!(
+        standby
+            .log_text()
+            .contains("waiting as a standby: it was a standby when it stopped"),
+        "{}",
+        standby.log_text()
+    );
+    let l = leader_index(&machines);
+    let leader_client = machines[l].client.clone();
+    let standby = &machines[3];
+    wait_for(
+        "the restarted standby to redirect to the leader",
+        Duration::from_secs(10),
+        || {
+            let r = try_request(&standby.client, "GET", "/v2/keys/a", &[], b"").ok()?;
+            (r.header("Location") == Some(format!("http://{leader_client}/v2/keys/a").as_str()))
+                .then_some(())
+        },
+    );
+    // Room for one more: it joins, still without any -peers.
+    let r = put_config(&machines[l].peer, r#"{"activeSize":4}"#);
+    assert_eq!(r.status, 200);
+    wait_members(&machines, 4, Duration::from_secs(10));
+    wait_for("the joined line", Duration::from_secs(5), || {
+        machines[3]
+            .log_text()
+            .contains("joined the cluster as a member")
+            .then_some(())
+    });
+}

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::{Sender, bounded};
-use log::{debug, info, warn};
+use log::{debug, warn};
 
 use crate::membership::{
     MachineEntry, Member, MembershipVerdict, StandbyStep, judge_membership, next_standby_step,
@@ -150,7 +150,8 @@ impl Keeper {
         };
         match join(&plan) {
             Ok(members) => {
-                info!(
+                // The state thread says "joined" once it has applied it.
+                debug!(
                     "{}: the leader accepted this machine as a member; catching up",
                     self.me.name
                 );

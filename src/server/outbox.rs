@@ -17,6 +17,11 @@ pub trait Outbox: Send {
     /// When a message last reached this member at its registered address
     /// (None: never, since its sender started).
     fn last_reached(&self, name: &str) -> Option<std::time::Instant>;
+    /// Since when this member has not been reached: its last contact, or
+    /// when its sender started if it was never reached (a member that just
+    /// joined is not silent for as long as the leader has led). None for a
+    /// machine that has no sender.
+    fn silent_since(&self, name: &str) -> Option<std::time::Instant>;
     /// Whether a message reached this member within `within`.
     fn reached_within(&self, name: &str, within: std::time::Duration) -> bool {
         self.last_reached(name)

@@ -101,6 +101,8 @@ pub struct FollowerStats {
     pub success: u64,
     /// When a message last reached this follower (any kind, heartbeats too).
     pub last_reached: Option<std::time::Instant>,
+    /// When its sender started (at the latest address).
+    pub tracked_since: Option<std::time::Instant>,
 }
 
 impl Default for FollowerStats {
@@ -116,6 +118,7 @@ impl Default for FollowerStats {
             fail: 0,
             success: 0,
             last_reached: None,
+            tracked_since: None,
         }
     }
 }

@@ -97,8 +97,9 @@ impl Outbox for PeerSenders {
         let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         stats.retain(|name, _| wanted.values().any(|(n, _)| n == name));
         for (id, (name, url)) in &wanted {
-            stats.entry(name.clone()).or_default();
+            let entry = stats.entry(name.clone()).or_default();
             if !self.peers.contains_key(id) {
+                entry.tracked_since = Some(Instant::now());
                 let peer = self.start(name, url);
                 self.peers.insert(*id, peer);
             }
@@ -108,6 +109,17 @@ impl Outbox for PeerSenders {
     fn last_reached(&self, name: &str) -> Option<Instant> {
         let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         stats.get(name).and_then(|f| f.last_reached)
+    }
+
+    fn silent_since(&self, name: &str) -> Option<Instant> {
+        let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let f = stats.get(name)?;
+        // A member reached before its sender moved to a new address counts
+        // from the move.
+        match (f.last_reached, f.tracked_since) {
+            (Some(r), Some(t)) => Some(r.max(t)),
+            (r, t) => r.or(t),
+        }
     }
 
     fn leader_stats(&self, leader_name: &str) -> LeaderStats {
@@ -193,5 +205,28 @@ fn refusal(resp: &crate::httpd::ClientResponse) -> String {
             line.chars().take(120).collect::<String>()
         ),
         None => format!("answered {}", resp.status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::membership::Member;
+
+    #[test]
+    fn a_member_never_reached_is_silent_only_since_its_sender_started() {
+        let mut senders =
+            PeerSenders::new(1, Arc::new(crate::httpd::plain), Duration::from_millis(50));
+        let mut members = Members::default();
+        // Nobody listens on port 1.
+        let m = Member::new("m2", "http://127.0.0.1:1", "http://127.0.0.1:2");
+        members.upsert(m);
+        let before = Instant::now();
+        senders.set_members(&members);
+        assert_eq!(senders.last_reached("m2"), None);
+        assert!(!senders.reached_within("m2", Duration::from_secs(60)));
+        let since = senders.silent_since("m2").expect("tracked");
+        assert!(since >= before && since <= Instant::now());
+        assert_eq!(senders.silent_since("nobody"), None);
     }
 }

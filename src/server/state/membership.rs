@@ -300,9 +300,9 @@ impl StateThread {
             .map(|m| {
                 let silence = self
                     .outbox
-                    .last_reached(&m.name)
+                    .silent_since(&m.name)
                     .map(|at| at.elapsed().min(tenure))
-                    .unwrap_or(tenure);
+                    .unwrap_or_default();
                 (m.id, silence.as_millis() as u64)
             })
             .collect();
