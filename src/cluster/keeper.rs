@@ -76,14 +76,14 @@ impl Keeper {
         rx.recv_timeout(self.timeout).ok()
     }
 
-    /// Where to ask: the members last seen, then the extra peers.
+    /// Where to ask: the members last seen (the leader first), then the
+    /// extra peers.
     fn peers(&self, members: &[Member]) -> Vec<String> {
         let own = host_port(&self.me.peer_url).to_string();
         let mut out: Vec<String> = Vec::new();
-        let listed = self
-            .cluster
-            .iter()
-            .map(|m| host_port(&m.peer_url).to_string());
+        let mut seen: Vec<&MachineEntry> = self.cluster.iter().collect();
+        seen.sort_by_key(|m| !m.is_leader());
+        let listed = seen.iter().map(|m| host_port(&m.peer_url).to_string());
         let known = members.iter().map(|m| host_port(&m.peer_url).to_string());
         for p in listed.chain(known).chain(self.extra_peers.iter().cloned()) {
             if p != own && !out.contains(&p) {
