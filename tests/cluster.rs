@@ -22,16 +22,7 @@ impl Cluster {
         let dir = TempDir::new(tag);
         let mut machines: Vec<Etcd> = Vec::new();
         for i in 1..=3 {
-            let mut e = Etcd {
-                child: None,
-                name: format!("machine{i}"),
-                client: format!("127.0.0.1:{}", free_port()),
-                peer: format!("127.0.0.1:{}", free_port()),
-                data_dir: dir.path().join(format!("machine{i}")),
-                extra: extra.iter().map(|s| s.to_string()).collect(),
-                log: dir.path().join(format!("machine{i}.log")),
-                env: vec![],
-            };
+            let mut e = Etcd::new(dir.path(), &format!("machine{i}"), extra);
             if i > 1 {
                 let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
                 e.extra.push("-peers".into());

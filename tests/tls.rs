@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{Etcd, TempDir, free_port, request, try_request, wait_for};
+use common::{Etcd, TempDir, request, try_request, wait_for};
 
 /// The generated certificate directory (shared by all tests of this file).
 fn certs() -> &'static Path {
@@ -52,16 +52,9 @@ fn peer_tls() -> Vec<String> {
 
 /// A machine, not started yet.
 fn machine(dir: &Path, name: &str, extra: Vec<String>) -> Etcd {
-    Etcd {
-        child: None,
-        name: name.to_string(),
-        client: format!("127.0.0.1:{}", free_port()),
-        peer: format!("127.0.0.1:{}", free_port()),
-        data_dir: dir.join(name),
-        extra,
-        log: dir.join(format!("{name}.log")),
-        env: vec![],
-    }
+    let mut e = Etcd::new(dir, name, &[]);
+    e.extra = extra;
+    e
 }
 
 /// Three peer-TLS machines; 2 and 3 join through 1.

@@ -3,8 +3,7 @@
 //! standby stays a standby and knows where to look. Written atomically
 //! (temp file, fsync, rename, fsync of the directory) after every sync.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -52,16 +51,9 @@ pub fn load(data_dir: &Path) -> Result<Option<StandbyInfo>, String> {
 }
 
 pub fn save(data_dir: &Path, info: &StandbyInfo) -> Result<(), String> {
-    let p = path(data_dir);
-    let tmp = data_dir.join(format!("{FILE_NAME}.tmp"));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(info).unwrap_or_default())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &p)?;
-        crate::wal::fsync_dir(data_dir)
-    };
-    write().map_err(|e| format!("cannot write {}: {e}", p.display()))
+    let bytes = serde_json::to_vec(info).unwrap_or_default();
+    crate::wal::replace_file(data_dir, FILE_NAME, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path(data_dir).display()))
 }
 
 #[cfg(test)]

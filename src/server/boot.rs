@@ -6,7 +6,6 @@
 //! `wal`).
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::Path;
 
 use log::{info, warn};
@@ -192,15 +191,8 @@ fn record_name(data_dir: &Path, name: &str) -> Result<(), String> {
     if fs::read_to_string(&path).ok().as_deref().map(str::trim) == Some(name) {
         return Ok(());
     }
-    let tmp = data_dir.join("name.tmp");
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(name.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        crate::wal::fsync_dir(data_dir)
-    };
-    write().map_err(|e| format!("cannot record the name in {}: {e}", path.display()))
+    crate::wal::replace_file(data_dir, "name", name.as_bytes())
+        .map_err(|e| format!("cannot record the name in {}: {e}", path.display()))
 }
 
 #[cfg(test)]

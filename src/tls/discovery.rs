@@ -56,12 +56,9 @@ pub fn discovery_connector(host: &str, peer_files: &TlsFiles) -> Result<Connecto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::{describe, server_wrap};
-    use std::io::{Read, Write};
-    use std::net::{SocketAddr, TcpListener};
+    use crate::tls::server_wrap;
+    use std::net::SocketAddr;
     use std::path::{Path, PathBuf};
-    use std::thread;
-    use std::time::Duration;
 
     fn cert(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,35 +81,10 @@ mod tests {
             cert: Some(cert("server.crt")),
             key: Some(cert("server.key")),
         };
-        let wrap = server_wrap(Side::Peer, &files).unwrap().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        thread::spawn(move || {
-            for tcp in listener.incoming().flatten() {
-                let wrap = wrap.clone();
-                thread::spawn(move || {
-                    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                    let Ok(mut s) = wrap(tcp) else { return };
-                    let mut buf = [0u8; 4];
-                    if s.read_exact(&mut buf).is_ok() {
-                        let _ = s.write_all(&buf);
-                    }
-                });
-            }
-        });
-        addr
+        super::super::tests::echo_server(server_wrap(Side::Peer, &files).unwrap().unwrap())
     }
 
-    fn ping(addr: SocketAddr, connect: &Connector) -> Result<(), String> {
-        let tcp = TcpStream::connect(addr).map_err(|e| describe(&e))?;
-        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut s = connect(tcp).map_err(|e| describe(&e))?;
-        s.write_all(b"ping").map_err(|e| describe(&e))?;
-        let mut got = [0u8; 4];
-        s.read_exact(&mut got).map_err(|e| describe(&e))?;
-        assert_eq!(&got, b"ping");
-        Ok(())
-    }
+    use super::super::tests::ping;
 
     #[test]
     fn the_peer_ca_vouches_for_the_service_by_ip_or_name() {

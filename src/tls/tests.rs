@@ -37,7 +37,7 @@ fn err_of<T>(r: Result<T, String>) -> String {
 
 /// Serves one connection through `wrap` on 127.0.0.1 and answers each
 /// line it reads with the same line; returns the port.
-fn echo_server(wrap: Wrap) -> std::net::SocketAddr {
+pub(super) fn echo_server(wrap: Wrap) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
@@ -65,7 +65,7 @@ fn dial(addr: std::net::SocketAddr, connect: &Connector) -> std::io::Result<Box<
 }
 
 /// Sends `ping` and reads the echo; the error text when that fails.
-fn ping(addr: std::net::SocketAddr, connect: &Connector) -> Result<(), String> {
+pub(super) fn ping(addr: std::net::SocketAddr, connect: &Connector) -> Result<(), String> {
     let mut s = dial(addr, connect).map_err(|e| describe(&e))?;
     s.write_all(b"ping").map_err(|e| describe(&e))?;
     let mut got = [0u8; 4];

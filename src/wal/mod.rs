@@ -48,7 +48,7 @@ use crate::raft::types::{Entry, HardState, Snapshot};
 pub use crc32c::crc32c;
 pub use durable_log::Wal;
 pub use error::WalError;
-pub use fsync::fsync_dir;
+pub use fsync::{fsync_dir, replace_file};
 
 /// Tuning of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

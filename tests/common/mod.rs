@@ -109,15 +109,20 @@ impl Etcd {
     pub fn wait_serving(&mut self, limit: Duration) {
         let client = self.client.clone();
         wait_for("the client port to answer", limit, || {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!("etcd exited early with {status}: {}", self.log_text());
-            }
+            self.must_still_run();
             try_request(&client, "GET", "/version", &[], b"")
                 .ok()
                 .map(|_| ())
         });
+    }
+
+    /// Panics with the log if the process has exited.
+    fn must_still_run(&mut self) {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            panic!("etcd exited early with {status}: {}", self.log_text());
+        }
     }
 
     /// The exit status, if the process ends within `limit`.
@@ -161,19 +166,11 @@ impl Etcd {
     }
 
     pub fn start_with_env(dir: &Path, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Etcd {
-        let mut e = Etcd {
-            child: None,
-            name: name.to_string(),
-            client: format!("127.0.0.1:{}", free_port()),
-            peer: format!("127.0.0.1:{}", free_port()),
-            data_dir: dir.join(name),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-            log: dir.join(format!("{name}.log")),
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        };
+        let mut e = Etcd::new(dir, name, extra);
+        e.env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         e.spawn();
         e.wait_ready();
         e
@@ -215,11 +212,7 @@ impl Etcd {
     pub fn wait_ready(&mut self) {
         let client = self.client.clone();
         wait_for("etcd to elect a leader", Duration::from_secs(15), || {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!("etcd exited early with {status}: {}", self.log_text());
-            }
+            self.must_still_run();
             let r = try_request(&client, "GET", "/v2/leader", &[], b"").ok()?;
             (r.status == 200).then_some(())
         });

@@ -14,7 +14,6 @@ use crate::membership::{
     Admission, ClusterConfig, ConfigPatch, MACHINES_DIR, Member, Refusal, RemovalInput, admit,
     next_removal,
 };
-use crate::raft::ProposeError;
 use crate::raft::types::{ConfChange, Index};
 use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
 
@@ -154,28 +153,8 @@ impl StateThread {
     }
 
     fn propose_change(&mut self, cc: ConfChange, cmd: &Command, waiter: Waiter) {
-        let term = self.raft.status().term;
-        match self.raft.propose_membership_change(cc, cmd.encode()) {
-            Ok(index) => {
-                let deadline = self.ticks + self.cfg.request_timeout_ticks;
-                self.writes.insert(
-                    index,
-                    PendingWrite {
-                        term,
-                        waiter,
-                        deadline,
-                    },
-                );
-            }
-            Err(ProposeError::NotLeader { .. }) => {
-                let redirect = self.join_redirect();
-                self.answer(waiter, redirect);
-            }
-            Err(e) => {
-                debug!("membership change dropped: {e}");
-                self.fail_waiter(waiter);
-            }
-        }
+        let data = cmd.encode();
+        self.propose_with(waiter, |raft| raft.propose_membership_change(cc, data));
     }
 
     fn answer(&self, waiter: Waiter, reply: JoinReply) {
@@ -190,6 +169,19 @@ impl StateThread {
                 leader_peer_url: leader.peer_url.clone(),
             },
             _ => JoinReply::Failed(EtcdError::new(
+                ErrorCode::RaftInternal,
+                "",
+                self.store.index(),
+            )),
+        }
+    }
+
+    /// `join_redirect` for a settings change.
+    pub(super) fn config_redirect(&self) -> ConfigReply {
+        match self.join_redirect() {
+            JoinReply::Redirect { leader_peer_url } => ConfigReply::Redirect { leader_peer_url },
+            JoinReply::Failed(e) => ConfigReply::Failed(e),
+            JoinReply::Accepted { .. } => ConfigReply::Failed(EtcdError::new(
                 ErrorCode::RaftInternal,
                 "",
                 self.store.index(),
@@ -238,14 +230,7 @@ impl StateThread {
 
     pub(super) fn set_config(&mut self, patch: ConfigPatch, reply: Sender<ConfigReply>) {
         if !self.is_leader() {
-            let answer = match self.join_redirect() {
-                JoinReply::Redirect { leader_peer_url } => {
-                    ConfigReply::Redirect { leader_peer_url }
-                }
-                JoinReply::Failed(e) => ConfigReply::Failed(e),
-                JoinReply::Accepted { .. } => return,
-            };
-            let _ = reply.send(answer);
+            let _ = reply.send(self.config_redirect());
             return;
         }
         let cmd = Command::SetConfig {

@@ -340,9 +340,20 @@ impl StateThread {
         }
     }
 
+    /// A normal entry; `waiter` hears when it is applied (or why not).
     fn propose(&mut self, cmd: &Command, waiter: Waiter) {
+        let data = cmd.encode();
+        self.propose_with(waiter, |raft| raft.propose(data));
+    }
+
+    /// Append through `append` and remember who waits for that index.
+    fn propose_with(
+        &mut self,
+        waiter: Waiter,
+        append: impl FnOnce(&mut Raft) -> Result<Index, ProposeError>,
+    ) {
         let term = self.raft.status().term;
-        match self.raft.propose(cmd.encode()) {
+        match append(&mut self.raft) {
             Ok(index) => {
                 let deadline = self.ticks + self.cfg.request_timeout_ticks;
                 self.writes.insert(
@@ -362,14 +373,7 @@ impl StateThread {
                     let _ = reply.send(self.join_redirect());
                 }
                 Waiter::Config(reply) => {
-                    let answer = match self.join_redirect() {
-                        JoinReply::Redirect { leader_peer_url } => {
-                            ConfigReply::Redirect { leader_peer_url }
-                        }
-                        JoinReply::Failed(e) => ConfigReply::Failed(e),
-                        JoinReply::Accepted { .. } => return,
-                    };
-                    let _ = reply.send(answer);
+                    let _ = reply.send(self.config_redirect());
                 }
                 Waiter::Nobody => {}
             },
