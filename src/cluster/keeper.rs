@@ -11,7 +11,10 @@
 
 use std::path::PathBuf;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How often the keeper notices a switch between member and standby.
+const POLL: Duration = Duration::from_millis(100);
 
 use crossbeam_channel::{Sender, bounded};
 use log::{debug, warn};
@@ -55,18 +58,39 @@ impl Keeper {
     fn run(mut self) {
         // What `standby_info` says now (None: not written by us yet).
         let mut saved_running: Option<bool> = None;
+        let mut was_standby = self.mode.is_standby();
+        // A machine that starts as a standby looks at the cluster at once
+        // (to know where to send clients); one removed while running waits
+        // one interval first, as 0.4 does.
+        let mut next_round = Instant::now();
         loop {
-            if self.mode.is_standby() {
-                self.standby_round();
-                saved_running = Some(true);
-            } else {
-                if saved_running == Some(true) {
-                    self.save(false);
+            let standby = self.mode.is_standby();
+            if standby != was_standby {
+                was_standby = standby;
+                if let Some(view) = self.view() {
+                    self.sync_interval = view.config.sync_interval();
                 }
-                saved_running = Some(false);
-                self.member_round();
+                let wait = if standby {
+                    self.sync_interval
+                } else {
+                    Duration::ZERO
+                };
+                next_round = Instant::now() + wait;
             }
-            thread::sleep(self.sync_interval);
+            if Instant::now() >= next_round {
+                if standby {
+                    self.standby_round();
+                    saved_running = Some(true);
+                } else {
+                    if saved_running == Some(true) {
+                        self.save(false);
+                    }
+                    saved_running = Some(false);
+                    self.member_round();
+                }
+                next_round = Instant::now() + self.sync_interval;
+            }
+            thread::sleep(POLL);
         }
     }
 
@@ -115,7 +139,17 @@ impl Keeper {
     }
 
     fn standby_round(&mut self) {
-        let peers = self.peers(&[]);
+        // The member table this machine last applied knows who took over
+        // (a removed member's view, before any sync).
+        let mut known = Vec::new();
+        if let Some(view) = self.view() {
+            known = view.members;
+            // Until the cluster answers: the settings this machine applied.
+            if self.cluster.is_empty() {
+                self.sync_interval = view.config.sync_interval();
+            }
+        }
+        let peers = self.peers(&known);
         let Some(listing) = self.fetch_any(&peers) else {
             debug!(
                 "{}: no member of the cluster answered ({peers:?})",
