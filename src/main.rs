@@ -191,7 +191,7 @@ fn run(cfg: Config) -> Result<(), String> {
     let start = finder.find(DataDirState {
         fresh: rec.fresh,
         member: rec.members.get(&me.name).is_some(),
-        known_peers: known_peers.clone(),
+        known_peers,
         standby,
     })?;
     let flags_config = ClusterConfig {
@@ -236,11 +236,10 @@ fn run(cfg: Config) -> Result<(), String> {
             why,
         } => {
             info!("{}: waiting as a standby: {why}", cfg.name);
-            let leader = cluster.iter().find(|m| m.is_leader()).map(|l| LeaderUrls {
-                name: l.name.clone(),
-                client_url: l.client_url.clone(),
-                peer_url: l.peer_url.clone(),
-            });
+            let leader = cluster
+                .iter()
+                .find(|m| m.is_leader())
+                .map(|l| LeaderUrls::from(&l.member()));
             mode.set(Mode::Standby { leader });
             keeper_peers = via;
             keeper_cluster = cluster;

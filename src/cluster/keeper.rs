@@ -161,7 +161,7 @@ impl Keeper {
         self.cluster = listing.machines.clone();
         self.sync_interval = listing.config.sync_interval();
         self.mode
-            .set_standby_leader(listing.leader().map(leader_urls));
+            .set_standby_leader(listing.leader().map(|l| LeaderUrls::from(&l.member())));
         self.save(true);
         match next_standby_step(&listing.machines, &listing.config, &self.me.name) {
             StandbyStep::AlreadyMember => {
@@ -248,13 +248,5 @@ impl Keeper {
                 }
             }
         }
-    }
-}
-
-fn leader_urls(m: &MachineEntry) -> LeaderUrls {
-    LeaderUrls {
-        name: m.name.clone(),
-        client_url: m.client_url.clone(),
-        peer_url: m.peer_url.clone(),
     }
 }

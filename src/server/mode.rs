@@ -21,6 +21,16 @@ pub struct LeaderUrls {
     pub peer_url: String,
 }
 
+impl From<&crate::membership::Member> for LeaderUrls {
+    fn from(m: &crate::membership::Member) -> LeaderUrls {
+        LeaderUrls {
+            name: m.name.clone(),
+            client_url: m.client_url.clone(),
+            peer_url: m.peer_url.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Starting,

@@ -319,7 +319,7 @@ impl StateThread {
                         leader.name
                     );
                     self.cfg.mode.set(Mode::Standby {
-                        leader: Some(urls(&leader)),
+                        leader: Some(LeaderUrls::from(&leader)),
                     });
                 }
             }
@@ -467,7 +467,7 @@ impl StateThread {
             let leader = self
                 .leader_member()
                 .filter(|l| l.id != self.cfg.me.id)
-                .map(urls);
+                .map(LeaderUrls::from);
             warn!("{name}: this machine was removed from the cluster; waiting as a standby");
             self.cfg.mode.set(Mode::Standby { leader });
         }
@@ -533,13 +533,5 @@ impl StateThread {
     /// How long this machine has gone without a leader (None with one).
     pub(super) fn leaderless_for(&self) -> Option<std::time::Duration> {
         self.leaderless_since.map(|at: Instant| at.elapsed())
-    }
-}
-
-fn urls(m: &Member) -> LeaderUrls {
-    LeaderUrls {
-        name: m.name.clone(),
-        client_url: m.client_url.clone(),
-        peer_url: m.peer_url.clone(),
     }
 }
