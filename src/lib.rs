@@ -9,6 +9,7 @@
 //! - [`wal`]: the append-only log and snapshot files;
 //! - [`membership`]: who is a member, who waits as a standby, whom the
 //!   leader admits or removes (pure policy);
+//! - [`metrics`]: Prometheus counters and histograms (`/metrics`);
 //! - [`store`]: the key tree, TTLs, events and watches (pure);
 //! - [`transport`]: peer senders and the join client;
 //! - [`tls`]: HTTPS on the client and peer ports (certificate files, handshakes);
@@ -23,6 +24,7 @@ pub mod discovery;
 pub mod http;
 pub mod httpd;
 pub mod membership;
+pub mod metrics;
 pub mod raft;
 pub mod server;
 pub mod store;

@@ -19,6 +19,7 @@ use etcd::config::{self, Config, RealFs, Startup};
 use etcd::discovery::{Discoverer, DiscoveryUrl};
 use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
+use etcd::http::health::HealthCheck;
 use etcd::http::peer_api::PeerApi;
 use etcd::httpd::{self, ServerConfig, Wrap};
 use etcd::membership::{ClusterConfig, Member};
@@ -36,6 +37,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// Bounds each request to another machine's peer port outside Raft
 /// traffic (the version handshake, joins, member lists).
 const PEER_TIMEOUT: Duration = Duration::from_secs(5);
+/// `/health` answers within this: a read through the leader, or "false".
+const HEALTH_BUDGET: Duration = Duration::from_secs(1);
 /// Bounds each request to the discovery service: a hang costs this long.
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -300,6 +303,7 @@ fn run(cfg: Config) -> Result<(), String> {
 
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
     let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7);
+    let health_connector = peer_connector.clone();
     let sync_interval = Duration::from_secs_f64(rec.config.sync_interval);
     let state = StateThread::new(
         state_cfg,
@@ -352,7 +356,13 @@ fn run(cfg: Config) -> Result<(), String> {
         client_listener,
         http_cfg,
         client_wrap,
-        Arc::new(ClientApi { gw: gateway }),
+        Arc::new(ClientApi {
+            gw: gateway,
+            health: HealthCheck {
+                connector: health_connector,
+                budget: HEALTH_BUDGET,
+            },
+        }),
     )
     .map_err(|e| format!("cannot start the client server: {e}"))?;
     info!(

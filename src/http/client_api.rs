@@ -10,12 +10,14 @@ use crate::server::requests::ClientRequest;
 use crate::store::{ErrorCode, EtcdError};
 
 use super::gateway::Gateway;
+use super::health::{self, HealthCheck};
 use super::{keys, reply};
 
 pub const VERSION_TEXT: &str = concat!("etcd ", env!("CARGO_PKG_VERSION"));
 
 pub struct ClientApi {
     pub gw: Gateway,
+    pub health: HealthCheck,
 }
 
 impl Handler for ClientApi {
@@ -24,6 +26,8 @@ impl Handler for ClientApi {
         if let Mode::Standby { leader } = gw.mode().get() {
             let resp = match leader {
                 Some(l) => reply::redirect(&l.client_url, &req.target),
+                // A load balancer reads the health answer, not our 402.
+                None if req.path == "/health" => health::unhealthy(),
                 None => reply::error(&EtcdError::new(ErrorCode::StandbyInternal, "", 0)),
             };
             gw.send(&req, out, resp);
@@ -42,6 +46,28 @@ impl Handler for ClientApi {
         let resp = match req.path.as_str() {
             _ if !readable => reply::not_found(),
             "/version" => reply::text(200, VERSION_TEXT),
+            "/health" => self.health.answer(gw),
+            "/metrics" => {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let store = gw.ask(ClientRequest::StoreStats { reply: tx }, &rx);
+                let mut resp = reply::text(
+                    200,
+                    crate::metrics::render(crate::metrics::global(), store.as_ref()),
+                );
+                resp.headers = vec![(
+                    "Content-Type".into(),
+                    "text/plain; version=0.0.4; charset=utf-8".into(),
+                )];
+                resp
+            }
+            // etcd 2.x's leader of `/v2/members` (etcdctl member list).
+            "/v2/members/leader" => match gw.cluster() {
+                Some(view) => match view.leader {
+                    Some(m) => reply::json(200, format!("{}\n", member_json(&m))),
+                    None => reply::json(503, "{\"message\":\"During election\"}\n"),
+                },
+                None => reply::internal(gw.store_index()),
+            },
             "/v2/machines" | "/v2/peers" => match gw.cluster() {
                 Some(view) => {
                     let urls: Vec<String> =
@@ -53,18 +79,8 @@ impl Handler for ClientApi {
             // The 2.x member list: etcdctl (v2 mode) syncs its endpoints from it.
             "/v2/members" => match gw.cluster() {
                 Some(view) => {
-                    let members: Vec<serde_json::Value> = view
-                        .members
-                        .iter()
-                        .map(|m| {
-                            serde_json::json!({
-                                "id": format!("{:x}", m.id),
-                                "name": m.name,
-                                "peerURLs": [m.peer_url],
-                                "clientURLs": [m.client_url],
-                            })
-                        })
-                        .collect();
+                    let members: Vec<serde_json::Value> =
+                        view.members.iter().map(member_json).collect();
                     reply::json(200, serde_json::json!({ "members": members }).to_string())
                 }
                 None => reply::internal(gw.store_index()),
@@ -95,7 +111,7 @@ impl Handler for ClientApi {
             "/v2/stats/store" => {
                 let (tx, rx) = crossbeam_channel::bounded(1);
                 match gw.ask(ClientRequest::StoreStats { reply: tx }, &rx) {
-                    Some(body) => reply::json(200, body),
+                    Some(stats) => reply::json(200, stats.to_json()),
                     None => reply::internal(gw.store_index()),
                 }
             }
@@ -103,6 +119,16 @@ impl Handler for ClientApi {
         };
         gw.send(&req, out, resp);
     }
+}
+
+/// A member in etcd 2.x's `/v2/members` shape.
+fn member_json(m: &crate::membership::Member) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("{:x}", m.id),
+        "name": m.name,
+        "peerURLs": [m.peer_url],
+        "clientURLs": [m.client_url],
+    })
 }
 
 #[cfg(test)]
@@ -127,7 +153,13 @@ mod tests {
             Duration::from_millis(50),
             ModeCell::new(mode),
         );
-        ClientApi { gw }
+        ClientApi {
+            gw,
+            health: HealthCheck {
+                connector: Arc::new(crate::httpd::plain),
+                budget: Duration::from_millis(50),
+            },
+        }
     }
 
     fn leader() -> LeaderUrls {

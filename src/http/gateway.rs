@@ -97,8 +97,22 @@ impl Gateway {
     }
 
     /// Write a whole response, with CORS headers, and no body for HEAD.
+    /// Keys API answers are counted in the metrics (watch streams are not
+    /// sent through here, so they are not, as in etcd 2.x).
     pub fn send(&self, req: &Request, out: &mut Responder, mut resp: Response) {
         resp.headers.extend(self.cors_headers(req));
+        if is_keys_api(&req.path) {
+            crate::metrics::global().http_answered(
+                &req.method,
+                resp.status,
+                req.received.elapsed(),
+            );
+        }
         let _ = out.send(resp);
     }
+}
+
+/// The v2 (and v1) keys API, whose requests etcd's HTTP metrics count.
+fn is_keys_api(path: &str) -> bool {
+    path.starts_with("/v2/keys") || path.starts_with("/v1/keys") || path.starts_with("/v1/watch")
 }

@@ -6,6 +6,7 @@
 
 pub mod client_api;
 pub mod gateway;
+pub mod health;
 pub mod keys;
 pub mod params;
 pub mod peer_api;

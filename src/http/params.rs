@@ -101,15 +101,12 @@ mod tests {
                 "application/x-www-form-urlencoded; charset=utf-8".to_string(),
             ));
         }
-        Request {
-            method: method.into(),
-            target: format!("/v2/keys/x?{query}"),
-            path: "/v2/keys/x".into(),
-            query: query.into(),
+        Request::new(
+            method,
+            &format!("/v2/keys/x?{query}"),
             headers,
-            body: body.as_bytes().to_vec(),
-            remote: None,
-        }
+            body.as_bytes().to_vec(),
+        )
     }
 
     #[test]

@@ -17,11 +17,14 @@ use serde::Deserialize;
 use crate::httpd::{Handler, Request, Responder, Response};
 use crate::membership::{ConfigPatch, MachineEntry, Member};
 use crate::server::mode::{Mode, ModeCell};
-use crate::server::requests::{ClusterView, ConfigReply, JoinReply, PeerRequest};
+use crate::server::requests::{ClusterView, ConfigReply, JoinReply, PeerRequest, Reply};
 use crate::store::{ErrorCode, EtcdError};
 use crate::transport::handshake::{PEER_PROTOCOL, speaks};
 
 use super::reply;
+
+/// How long the leader's half of a health check may take.
+const HEALTH_WAIT: Duration = Duration::from_secs(1);
 
 /// The body of `PUT /join`, with 0.4's field names.
 #[derive(Deserialize)]
@@ -113,6 +116,27 @@ impl PeerApi {
         }
     }
 
+    /// The leader confirms with a linearizable read that it can serve (a
+    /// follower's `/health` asks here); a follower sends the asker on.
+    fn health(&self, req: &Request) -> Response {
+        let (tx, rx) = bounded(1);
+        if self
+            .state
+            .send(PeerRequest::QuorumRead { reply: tx })
+            .is_err()
+        {
+            return crate::http::health::unhealthy();
+        }
+        match rx.recv_timeout(HEALTH_WAIT) {
+            Ok(Reply::Done { .. }) => crate::http::health::healthy(),
+            Ok(Reply::Redirect { .. }) => match self.cluster().and_then(|v| v.leader) {
+                Some(leader) => reply::redirect(&leader.peer_url, &req.target),
+                None => crate::http::health::unhealthy(),
+            },
+            _ => crate::http::health::unhealthy(),
+        }
+    }
+
     fn raft(&self, req: &Request) -> Response {
         match serde_json::from_slice(&req.body) {
             Ok(msgs) => match self.state.send(PeerRequest::Raft(msgs)) {
@@ -187,6 +211,7 @@ impl Handler for PeerApi {
             },
             ("GET" | "HEAD", "/v2/admin/machines") => self.admin_machines(None),
             ("GET" | "HEAD", "/v2/admin/config") => self.get_config(),
+            ("GET" | "HEAD", "/v2/admin/health") => self.health(&req),
             ("PUT", "/v2/admin/config") => self.put_config(&req),
             (method, path) => match path.strip_prefix("/v2/admin/machines/") {
                 Some(name) if method == "GET" || method == "HEAD" => {

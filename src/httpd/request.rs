@@ -18,6 +18,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub remote: Option<SocketAddr>,
+    /// When the request was read whole (handlers time their answers from it).
+    pub received: std::time::Instant,
 }
 
 impl Request {
@@ -37,6 +39,7 @@ impl Request {
             headers,
             body,
             remote: None,
+            received: std::time::Instant::now(),
         }
     }
 

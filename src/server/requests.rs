@@ -78,7 +78,7 @@ pub enum ClientRequest {
         reply: Sender<ClusterView>,
     },
     StoreStats {
-        reply: Sender<String>,
+        reply: Sender<crate::store::StoreStats>,
     },
 }
 
@@ -103,6 +103,10 @@ pub enum PeerRequest {
     },
     Cluster {
         reply: Sender<ClusterView>,
+    },
+    /// A linearizable read of `/` (the health check asks the leader).
+    QuorumRead {
+        reply: Sender<Reply>,
     },
     /// What this machine's standby loop learned from the cluster.
     News(MembershipNews),

@@ -25,6 +25,7 @@ pub struct SnapshotJob {
 
 pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
     for job in jobs {
+        let started = std::time::Instant::now();
         let data = SnapshotData {
             store: job.store.encode(),
             members: job.members,
@@ -41,6 +42,9 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
             );
             std::process::exit(1);
         }
+        crate::metrics::global()
+            .snapshot_save_duration
+            .observe(started.elapsed());
         if done.send(snap).is_err() {
             return;
         }

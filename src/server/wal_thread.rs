@@ -69,6 +69,9 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                             last_term = e.term;
                         }
                         wrote = true;
+                        // What the records carry, near enough for a rate.
+                        let bytes: usize = entries.iter().map(|e| e.data.len() + 24).sum();
+                        crate::metrics::global().wal_write_bytes.add(bytes as u64);
                         r = wal.append(&entries, hard_state.as_ref());
                     }
                     r
@@ -86,8 +89,14 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                 fatal(&e);
             }
         }
-        if wrote && let Err(e) = wal.sync() {
-            fatal(&e);
+        if wrote {
+            let started = std::time::Instant::now();
+            if let Err(e) = wal.sync() {
+                fatal(&e);
+            }
+            crate::metrics::global()
+                .wal_fsync_duration
+                .observe(started.elapsed());
         }
         let report = Persisted {
             index: last_index,

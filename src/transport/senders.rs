@@ -136,6 +136,7 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
     // Why the peer is unreachable, as last logged: a failure is logged when
     // it starts or its reason changes, never once per retry.
     let mut down_because: Option<String> = None;
+    let metrics = crate::metrics::global().peer(&name);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(BATCH - 1));
@@ -154,13 +155,19 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
             Ok(resp) => Err(refusal(&resp)),
             Err(e) => Err(crate::tls::describe(&e)),
         };
+        let took = started.elapsed();
+        metrics.sent_bytes.add(body.len() as u64);
+        match &outcome {
+            Ok(()) => metrics.round_trip.observe(took),
+            Err(_) => metrics.sent_failures.inc(),
+        }
         let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
         let entry = s.entry(name.clone()).or_default();
         match outcome {
             Ok(()) => {
                 entry.last_reached = Some(Instant::now());
                 if has_append {
-                    entry.succeeded(started.elapsed().as_secs_f64() * 1000.0);
+                    entry.succeeded(took.as_secs_f64() * 1000.0);
                 }
                 drop(s);
                 if down_because.take().is_some() {

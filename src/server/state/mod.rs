@@ -272,7 +272,7 @@ impl StateThread {
                 let _ = reply.send(self.cluster_view());
             }
             ClientRequest::StoreStats { reply } => {
-                let _ = reply.send(self.store.stats().to_json());
+                let _ = reply.send(self.store.stats());
             }
         }
     }
@@ -301,6 +301,16 @@ impl StateThread {
                 let _ = reply.send(self.cluster_view());
             }
             PeerRequest::News(news) => self.on_news(news),
+            PeerRequest::QuorumRead { reply } => {
+                let read = PendingRead {
+                    key: crate::store::KeyPath::parse("/"),
+                    recursive: false,
+                    sorted: false,
+                    reply,
+                    deadline: self.ticks + self.cfg.request_timeout_ticks,
+                };
+                self.start_linearizable_read(read);
+            }
         }
     }
 
@@ -379,6 +389,7 @@ impl StateThread {
             },
             Err(e) => {
                 debug!("proposal dropped: {e:?}");
+                crate::metrics::global().proposals_failed.inc();
                 self.fail_waiter(waiter);
             }
         }
@@ -437,6 +448,7 @@ impl StateThread {
             .collect();
         for index in overdue {
             if let Some(w) = self.writes.remove(&index) {
+                crate::metrics::global().proposals_failed.inc();
                 self.fail_waiter(w.waiter);
             }
         }
@@ -531,6 +543,7 @@ impl StateThread {
         since: Option<u64>,
         events: Sender<WatchMessage>,
     ) {
+        crate::metrics::global().watch_requests.inc();
         let mut since = since;
         let mut started = false;
         loop {
@@ -624,8 +637,11 @@ impl StateThread {
                     std::process::exit(1);
                 }
             }
+            let metrics = crate::metrics::global();
+            metrics.proposals_committed.add(rd.committed.len() as u64);
             for entry in rd.committed {
                 self.apply(entry);
+                metrics.proposals_applied.inc();
             }
             self.deliver_watch_events();
             for rs in rd.read_states {
@@ -640,13 +656,24 @@ impl StateThread {
         }
         self.store_index
             .store(self.store.index(), Ordering::Release);
+        crate::metrics::global()
+            .proposals_pending
+            .set(self.writes.len() as i64);
     }
 
     fn on_leader_change(&mut self) {
         let status = self.raft.status();
         // `state` and the leader's name are derived when stats are read;
         // only the moment the leader changed must be remembered.
+        let metrics = crate::metrics::global();
+        metrics.has_leader.set(i64::from(status.leader.is_some()));
+        metrics
+            .is_leader
+            .set(i64::from(status.role == Role::Leader));
         if status.leader != self.last_leader {
+            if status.leader.is_some() {
+                metrics.leader_changes_seen.inc();
+            }
             self.last_leader = status.leader;
             self.stats.leader_since = now_nanos();
             self.leaderless_since = match status.leader {
@@ -759,6 +786,7 @@ impl StateThread {
         let pending = match self.writes.remove(&entry.index) {
             // Another leader's entry took this index: our proposal was lost.
             Some(w) if w.term != entry.term => {
+                crate::metrics::global().proposals_failed.inc();
                 self.fail_waiter(w.waiter);
                 None
             }
