@@ -1,7 +1,8 @@
-//! The client port's routes: the keys API, the cluster status endpoints
-//! and `/version`. Anything else is Go's plain-text 404. A standby answers
-//! every request with 307 to the leader's client URL (same path and
-//! query), or 402 "Standby Internal Error" when it knows no leader.
+//! The client port's routes: the v2 keys API, the v1 API, the cluster
+//! status endpoints (under `/v2/` and, as in 0.4.6, the same ones under
+//! `/v1/`) and `/version`. Anything else is Go's plain-text 404. A standby
+//! answers every request with 307 to the leader's client URL (same path
+//! and query), or 402 "Standby Internal Error" when it knows no leader.
 
 use crate::httpd::{Handler, Request, Responder};
 use crate::server::clock::now_nanos;
@@ -11,7 +12,7 @@ use crate::store::{ErrorCode, EtcdError};
 
 use super::gateway::Gateway;
 use super::health::{self, HealthCheck};
-use super::{keys, reply};
+use super::{keys, reply, v1};
 
 pub const VERSION_TEXT: &str = concat!("etcd ", env!("CARGO_PKG_VERSION"));
 
@@ -42,6 +43,16 @@ impl Handler for ClientApi {
             keys::handle(gw, &req, out, &raw_key);
             return;
         }
+        if let Some(raw_key) = req.path.strip_prefix("/v1/keys/") {
+            let raw_key = raw_key.to_string();
+            v1::keys::handle(gw, &req, out, &raw_key);
+            return;
+        }
+        if let Some(raw_key) = req.path.strip_prefix("/v1/watch/") {
+            let raw_key = raw_key.to_string();
+            v1::watch::handle(gw, &req, out, &raw_key);
+            return;
+        }
         let readable = matches!(req.method.as_str(), "GET" | "HEAD");
         let resp = match req.path.as_str() {
             _ if !readable => reply::not_found(),
@@ -68,7 +79,7 @@ impl Handler for ClientApi {
                 },
                 None => reply::internal(gw.store_index()),
             },
-            "/v2/machines" | "/v2/peers" => match gw.cluster() {
+            "/v2/machines" | "/v2/peers" | "/v1/machines" | "/v1/peers" => match gw.cluster() {
                 Some(view) => {
                     let urls: Vec<String> =
                         view.members.iter().map(|m| m.client_url.clone()).collect();
@@ -85,7 +96,7 @@ impl Handler for ClientApi {
                 }
                 None => reply::internal(gw.store_index()),
             },
-            "/v2/leader" => match gw.cluster() {
+            "/v2/leader" | "/v1/leader" => match gw.cluster() {
                 Some(view) => match view.leader {
                     Some(leader) => reply::text(200, leader.peer_url),
                     None => reply::error(&EtcdError::new(
@@ -96,11 +107,11 @@ impl Handler for ClientApi {
                 },
                 None => reply::internal(gw.store_index()),
             },
-            "/v2/stats/self" => match gw.cluster() {
+            "/v2/stats/self" | "/v1/stats/self" => match gw.cluster() {
                 Some(view) => reply::json(200, view.self_stats.to_json(now_nanos())),
                 None => reply::internal(gw.store_index()),
             },
-            "/v2/stats/leader" => match gw.cluster() {
+            "/v2/stats/leader" | "/v1/stats/leader" => match gw.cluster() {
                 Some(view) => match (view.leader_stats, view.leader) {
                     (Some(stats), _) => reply::json(200, stats.to_json()),
                     (None, Some(leader)) => reply::redirect(&leader.client_url, &req.target),
@@ -108,7 +119,7 @@ impl Handler for ClientApi {
                 },
                 None => reply::internal(gw.store_index()),
             },
-            "/v2/stats/store" => {
+            "/v2/stats/store" | "/v1/stats/store" => {
                 let (tx, rx) = crossbeam_channel::bounded(1);
                 match gw.ask(ClientRequest::StoreStats { reply: tx }, &rx) {
                     Some(stats) => reply::json(200, stats.to_json()),
@@ -179,6 +190,9 @@ mod tests {
             ("GET", "/v2/keys/a/b?recursive=true&consistent=true"),
             ("PUT", "/v2/keys/a?ttl=5"),
             ("DELETE", "/v2/keys/a"),
+            ("PUT", "/v1/keys/a?ttl=5"),
+            ("POST", "/v1/watch/a"),
+            ("GET", "/v1/leader"),
             ("GET", "/v2/machines"),
             ("GET", "/version"),
             ("GET", "/anything/else"),

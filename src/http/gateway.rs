@@ -112,7 +112,8 @@ impl Gateway {
     }
 }
 
-/// The v2 (and v1) keys API, whose requests etcd's HTTP metrics count.
+/// The v2 (and v1) keys API, whose requests etcd's HTTP metrics count
+/// (v1 watches are long polls: not counted, like v2 watch streams).
 fn is_keys_api(path: &str) -> bool {
-    path.starts_with("/v2/keys") || path.starts_with("/v1/keys") || path.starts_with("/v1/watch")
+    path.starts_with("/v2/keys") || path.starts_with("/v1/keys")
 }

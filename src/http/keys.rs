@@ -1,21 +1,20 @@
 //! `/v2/keys/<path>`: where a client request enters. Parameters are
 //! validated here (on whichever machine receives the request, before any
 //! redirect), turned into a typed command and handed to the state thread.
-
-use std::time::Duration;
-
-use crossbeam_channel::{RecvTimeoutError, bounded, unbounded};
+//! What the v1 API shares with it (key parsing, the membership guard, the
+//! round trips to the state thread, waiting watches) is in `keyspace`; the
+//! v2 body shape and the v2 parameter rules stay here.
 
 use crate::httpd::{Request, Responder};
-use crate::server::requests::{ClientRequest, Reply, WatchMessage};
+use crate::server::requests::Reply;
 use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
 
 use super::gateway::Gateway;
+use super::keyspace::{
+    self, WatchNext, WatchRefused, ask_read, ask_write, check_not_reserved, parse_key,
+};
 use super::params::Params;
 use super::reply;
-
-/// How often a waiting watch checks whether its client went away.
-const WATCH_POLL: Duration = Duration::from_millis(250);
 
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
     let index = gw.store_index();
@@ -36,30 +35,6 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
         },
     };
     gw.send(req, out, response);
-}
-
-/// Percent-decoded, UTF-8, cleaned. `%2F` becomes a separator.
-fn parse_key(raw: &str, index: u64) -> Result<KeyPath, EtcdError> {
-    let bytes = crate::httpd::percent_decode(raw)
-        .ok_or_else(|| EtcdError::new(ErrorCode::InvalidField, "key: bad percent-escape", index))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| EtcdError::new(ErrorCode::InvalidField, "key: not valid UTF-8", index))?;
-    Ok(KeyPath::parse(&text))
-}
-
-/// Membership lives under `/_etcd/machines` and `/_etcd/config`; clients
-/// may read it but never change it (ruling 10).
-fn check_not_reserved(key: &KeyPath, deleting: bool, index: u64) -> Result<(), EtcdError> {
-    let k = key.as_str();
-    let reserved = k == "/_etcd/machines"
-        || k.starts_with("/_etcd/machines/")
-        || k == "/_etcd/config"
-        || (deleting && k == "/_etcd");
-    if reserved {
-        Err(EtcdError::new(ErrorCode::KeyIsPreserved, k, index))
-    } else {
-        Ok(())
-    }
 }
 
 fn put_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
@@ -163,23 +138,12 @@ fn write(
 ) -> crate::httpd::Response {
     match cmd {
         Err(e) => reply::error(&e),
-        Ok(cmd) => {
-            let (tx, rx) = bounded(1);
-            let answer = gw.ask(ClientRequest::Write { cmd, reply: tx }, &rx);
-            render(gw, req, answer)
-        }
+        Ok(cmd) => render(gw, req, ask_write(gw, cmd)),
     }
 }
 
 fn render(gw: &Gateway, req: &Request, answer: Option<Reply>) -> crate::httpd::Response {
-    match answer {
-        Some(Reply::Done { event, at }) => reply::event(&event, &at),
-        Some(Reply::Failed(e)) => reply::error(&e),
-        Some(Reply::Redirect { leader_client_url }) => {
-            reply::redirect(&leader_client_url, &req.target)
-        }
-        None => reply::internal(gw.store_index()),
-    }
+    keyspace::respond(gw, req, answer, reply::event)
 }
 
 /// The parameters of a GET.
@@ -232,21 +196,13 @@ fn read(
         watch(gw, req, out, key, recursive, stream, since);
         return None;
     }
-    let (tx, rx) = bounded(1);
-    let request = ClientRequest::Read {
-        key,
-        recursive,
-        sorted,
-        linearizable,
-        reply: tx,
-    };
-    Some(render(gw, req, gw.ask(request, &rx)))
+    let answer = ask_read(gw, key, recursive, sorted, linearizable);
+    Some(render(gw, req, answer))
 }
 
 /// A long-poll watch. Headers go out at once; the body is the first
-/// matching event (or every one, with `stream=true`). The connection's own
-/// thread waits on a channel, so no shared pool thread is held; a client
-/// that disconnects cancels the watch.
+/// matching event (or every one, with `stream=true`). A client that
+/// disconnects cancels the watch.
 fn watch(
     gw: &Gateway,
     req: &Request,
@@ -256,45 +212,27 @@ fn watch(
     stream: bool,
     since: Option<u64>,
 ) {
-    let (tx, rx) = unbounded();
-    let request = ClientRequest::Watch {
-        key,
-        recursive,
-        stream,
-        since: since.filter(|i| *i > 0),
-        events: tx,
+    let watching = match keyspace::start_watch(gw, key, recursive, stream, since) {
+        Ok(w) => w,
+        Err(WatchRefused::Store(e)) => return gw.send(req, out, reply::error(&e)),
+        Err(WatchRefused::NoAnswer) => {
+            return gw.send(req, out, reply::internal(gw.store_index()));
+        }
     };
-    if !gw.submit(request) {
-        gw.send(req, out, reply::internal(gw.store_index()));
+    out.set_write_timeout(None);
+    let mut headers = reply::position_headers(&watching.at);
+    headers.extend(gw.cors_headers(req));
+    if out.start_stream(200, headers).is_err() {
+        watching.cancel(gw);
         return;
     }
-    let id = match rx.recv_timeout(gw.answer_timeout()) {
-        Ok(WatchMessage::Started { id, at }) => {
-            out.set_write_timeout(None);
-            let mut headers = reply::position_headers(&at);
-            headers.extend(gw.cors_headers(req));
-            if out.start_stream(200, headers).is_err() {
-                gw.cancel_watch(id);
-                return;
-            }
-            id
-        }
-        Ok(WatchMessage::Failed(e)) => {
-            gw.send(req, out, reply::error(&e));
-            return;
-        }
-        Ok(WatchMessage::Event(_)) | Err(_) => {
-            gw.send(req, out, reply::internal(gw.store_index()));
-            return;
-        }
-    };
     let head_only = req.method == "HEAD";
     loop {
-        match rx.recv_timeout(WATCH_POLL) {
-            Ok(WatchMessage::Event(event)) => {
+        match watching.next(gw, out) {
+            WatchNext::Event(event) => {
                 let written = head_only || out.send_chunk(event.to_json().as_bytes()).is_ok();
                 if !written {
-                    gw.cancel_watch(id);
+                    watching.cancel(gw);
                     return;
                 }
                 if !stream {
@@ -302,14 +240,8 @@ fn watch(
                     return;
                 }
             }
-            Ok(_) => {}
-            Err(RecvTimeoutError::Timeout) => {
-                if out.peer_closed() {
-                    gw.cancel_watch(id);
-                    return;
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => {
+            WatchNext::ClientGone => return,
+            WatchNext::Ended => {
                 let _ = out.finish_stream();
                 return;
             }

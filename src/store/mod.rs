@@ -31,6 +31,9 @@ pub use command::StoreCommand;
 pub use error::{ErrorCode, EtcdError};
 pub use event::{Action, Event, NodeView};
 pub use history::HISTORY_CAPACITY;
+// The v1 API (`http::v1`) writes its own body shape from these events; it
+// must escape strings exactly as the v2 bodies do, so it shares the writer.
+pub use json::{push_member_name, push_string};
 pub use key_store::{Store, StoreImage};
 pub use path::KeyPath;
 pub use stats::StoreStats;
