@@ -16,6 +16,7 @@
 //! - [`cluster`]: finding and keeping this machine's place in a cluster
 //!   (start-up decision, the standby loop, the removal probe);
 //! - [`discovery`]: etcd 0.4's discovery protocol (`-discovery URL`);
+//! - [`legacy`]: reading data dirs etcd 0.4 wrote, to take them over;
 //! - [`config`]: flags, `ETCD_*` variables and the TOML file.
 
 pub mod cluster;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod discovery;
 pub mod http;
 pub mod httpd;
+pub mod legacy;
 pub mod membership;
 pub mod metrics;
 pub mod raft;

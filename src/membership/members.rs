@@ -41,6 +41,63 @@ impl Member {
     pub fn registry_key(&self) -> KeyPath {
         KeyPath::parse(&format!("{MACHINES_DIR}/{}", self.name))
     }
+
+    /// Whether a registry value already says this member's addresses, in
+    /// whichever form it was written (ours, or 0.4's taken over with its data).
+    pub fn registered_as(&self, value: &str) -> bool {
+        parse_registry_value(value)
+            .is_some_and(|(peer, client)| peer == self.peer_url && client == self.client_url)
+    }
+}
+
+/// The peer and client URL of a registry value, in either form: etcd
+/// 0.4's query string with escaped URLs (`etcd=http%3A%2F%2F…&raft=…`,
+/// what a data dir taken over from 0.4 holds) or the seed's
+/// (`raft=http://…&etcd=http://…`, what we write). None when either is
+/// missing or an escape is broken.
+pub fn parse_registry_value(value: &str) -> Option<(String, String)> {
+    let (mut peer, mut client) = (None, None);
+    for pair in value.split('&').filter(|p| !p.is_empty()) {
+        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = unescape_query(raw)?;
+        // As url.ParseQuery reads it: the first value of a key counts.
+        match unescape_query(key)?.as_str() {
+            "raft" => peer = peer.or(Some(decoded)),
+            "etcd" => client = client.or(Some(decoded)),
+            _ => {}
+        }
+    }
+    Some((peer?, client?))
+}
+
+/// Query-string unescaping: `%XX` is a byte, `+` a space; the result must
+/// be UTF-8.
+fn unescape_query(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A member's Raft id is derived from its name, so a machine restarted under
@@ -120,6 +177,31 @@ mod tests {
             "raft=http://127.0.0.1:7001&etcd=http://127.0.0.1:4001"
         );
         assert_eq!(m.registry_key().as_str(), "/_etcd/machines/machine1");
+    }
+
+    #[test]
+    fn registry_values_parse_in_both_forms() {
+        let ours = "raft=http://127.0.0.1:7001&etcd=http://127.0.0.1:4001";
+        let theirs = "etcd=http%3A%2F%2F127.0.0.1%3A4001&raft=http%3A%2F%2F127.0.0.1%3A7001";
+        let want = Some((
+            "http://127.0.0.1:7001".to_string(),
+            "http://127.0.0.1:4001".to_string(),
+        ));
+        assert_eq!(parse_registry_value(ours), want);
+        assert_eq!(parse_registry_value(theirs), want);
+        let m = Member::new("m1", "http://127.0.0.1:7001", "http://127.0.0.1:4001");
+        assert!(m.registered_as(ours) && m.registered_as(theirs));
+        assert!(!m.registered_as("raft=http://127.0.0.1:7009&etcd=http://127.0.0.1:4001"));
+        for bad in [
+            "raft=x",
+            "etcd=y",
+            "raft=%zz&etcd=y",
+            "raft=%4&etcd=y",
+            "raft=%+1&etcd=y",
+            "",
+        ] {
+            assert_eq!(parse_registry_value(bad), None, "{bad}");
+        }
     }
 
     #[test]

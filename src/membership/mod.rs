@@ -26,6 +26,6 @@ pub use config::{
     DEFAULT_SYNC_INTERVAL_S, MIN_ACTIVE_SIZE, MIN_REMOVE_DELAY_S, MIN_SYNC_INTERVAL_S,
 };
 pub use listing::{MachineEntry, MachineState};
-pub use members::{MACHINES_DIR, Member, Members, node_id_for};
+pub use members::{MACHINES_DIR, Member, Members, node_id_for, parse_registry_value};
 pub use removal::{Removal, RemovalInput, RemovalReason, next_removal};
 pub use standby::{MembershipVerdict, StandbyStep, judge_membership, next_standby_step};

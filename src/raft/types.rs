@@ -76,7 +76,7 @@ pub struct Snapshot {
 
 /// Opaque bytes as a base64 string when serialised (peer messages are
 /// JSON; an array of numbers would cost three to four bytes per byte).
-mod base64_bytes {
+pub(crate) mod base64_bytes {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

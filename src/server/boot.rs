@@ -3,7 +3,7 @@
 //!
 //! Layout of `<data-dir>/`: `lock` (held while running), `name` (this
 //! machine's name, so a restart needs no `-name`), `wal/` and `snap/` (see
-//! `wal`).
+//! `wal`), and `etcd-0.4/` when the dir was etcd 0.4's (see `takeover`).
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -47,8 +47,11 @@ pub fn open(
 ) -> Result<Recovered, String> {
     fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    let lock_path = data_dir.join("lock");
+    let had_lock_file = lock_path.exists();
     let lock = take_lock(data_dir)?;
     if force {
+        super::takeover::set_aside_for_force(data_dir)?;
         for sub in ["wal", "snap"] {
             let path = data_dir.join(sub);
             if path.exists() {
@@ -65,6 +68,13 @@ pub fn open(
             "-force: discarded the log and snapshots in {}",
             data_dir.display()
         );
+    }
+    if !force && let Err(e) = super::takeover::take_over(data_dir, name, wal_options) {
+        // A takeover that stops leaves the dir as it found it.
+        if !had_lock_file {
+            let _ = fs::remove_file(&lock_path);
+        }
+        return Err(e);
     }
     record_name(data_dir, name)?;
 

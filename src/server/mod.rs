@@ -1,6 +1,7 @@
 //! The machine's core: the state thread that owns Raft and the key tree,
 //! the WAL thread that makes its decisions durable, the member table, and
-//! the typed commands that travel through the log. No HTTP parsing here.
+//! the typed commands that travel through the log, and taking over a data
+//! dir etcd 0.4 wrote. No HTTP parsing here.
 
 pub mod boot;
 pub mod clock;
@@ -12,4 +13,5 @@ pub mod snapshot_data;
 pub mod snapshotter;
 pub mod state;
 pub mod stats;
+pub mod takeover;
 pub mod wal_thread;

@@ -1,7 +1,7 @@
 //! The v2 key store of etcd 0.4.6: the key tree, canonical paths, store
 //! index, TTLs and expiry, events and their exact JSON, the 1000-event
 //! history, watchers, compare conditions, etcd error codes, store stats and
-//! snapshots.
+//! snapshots, and building a store from state taken over from etcd 0.4.
 //!
 //! It is pure and deterministic: it never does IO, never reads a clock
 //! (time is handed in, from the replicated log), never spawns threads, and
@@ -14,6 +14,7 @@ mod command;
 mod error;
 mod event;
 mod history;
+mod import;
 mod json;
 mod key_store;
 mod node;
@@ -31,6 +32,7 @@ pub use command::StoreCommand;
 pub use error::{ErrorCode, EtcdError};
 pub use event::{Action, Event, NodeView};
 pub use history::HISTORY_CAPACITY;
+pub use import::{ImportError, StoreBuilder};
 // The v1 API (`http::v1`) writes its own body shape from these events; it
 // must escape strings exactly as the v2 bodies do, so it shares the writer.
 pub use json::{push_member_name, push_string};

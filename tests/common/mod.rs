@@ -104,6 +104,22 @@ impl Etcd {
         }
     }
 
+    /// A machine on the given addresses (`host:port`) and data dir, not
+    /// started: for data dirs whose registry already names its ports.
+    pub fn at(name: &str, client: &str, peer: &str, data_dir: &Path, extra: &[&str]) -> Etcd {
+        let log = data_dir.with_file_name(format!("{name}.log"));
+        Etcd {
+            child: None,
+            name: name.to_string(),
+            client: client.to_string(),
+            peer: peer.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            log,
+            env: Vec::new(),
+        }
+    }
+
     /// Wait until the client port answers HTTP at all (a standby answers
     /// with redirects; it never knows a leader of its own).
     pub fn wait_serving(&mut self, limit: Duration) {

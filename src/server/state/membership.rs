@@ -401,7 +401,9 @@ impl StateThread {
             .ok()
             .and_then(|e| e.node.value);
         let cmd = match current {
-            Some(v) if v == value => None,
+            // Compared as addresses, not bytes: an entry taken over from
+            // etcd 0.4 is written in 0.4's form and stays as it is.
+            Some(v) if member.registered_as(&v) => None,
             Some(_) => Some(StoreCommand::Update {
                 key,
                 value,
