@@ -15,10 +15,16 @@
 //! - [`cluster`]: finding and keeping this machine's place in a cluster
 //!   (start-up decision, the standby loop, the removal probe);
 //! - [`discovery`]: etcd 0.4's discovery protocol (`-discovery URL`);
-//! - [`config`]: flags, `ETCD_*` variables and the TOML file.
+//! - [`config`]: flags, `ETCD_*` variables and the TOML file;
+//! - [`backup`]: backup files (online, offline) and restoring one as a new
+//!   cluster;
+//! - [`datadir`]: what a stopped member's data dir holds, read without
+//!   changing it (`-inspect`, offline backups).
 
+pub mod backup;
 pub mod cluster;
 pub mod config;
+pub mod datadir;
 pub mod discovery;
 pub mod http;
 pub mod httpd;

@@ -104,6 +104,10 @@ pub enum PeerRequest {
     Cluster {
         reply: Sender<ClusterView>,
     },
+    /// `GET /v2/admin/backup`: a copy of the data at the applied index.
+    Backup {
+        reply: Sender<crate::backup::Source>,
+    },
     /// What this machine's standby loop learned from the cluster.
     News(MembershipNews),
 }

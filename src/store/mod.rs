@@ -1,7 +1,7 @@
 //! The v2 key store of etcd 0.4.6: the key tree, canonical paths, store
 //! index, TTLs and expiry, events and their exact JSON, the 1000-event
-//! history, watchers, compare conditions, etcd error codes, store stats and
-//! snapshots.
+//! history, watchers, compare conditions, etcd error codes, store stats,
+//! snapshots, and the key space as flat records for backups.
 //!
 //! It is pure and deterministic: it never does IO, never reads a clock
 //! (time is handed in, from the replicated log), never spawns threads, and
@@ -13,6 +13,7 @@
 mod command;
 mod error;
 mod event;
+mod export;
 mod history;
 mod json;
 mod key_store;
@@ -30,6 +31,7 @@ mod tests;
 pub use command::StoreCommand;
 pub use error::{ErrorCode, EtcdError};
 pub use event::{Action, Event, NodeView};
+pub use export::{InsertError, KeySpace, NodeCounts, NodeRecord, NodeRef, SNAPSHOT_DEPTH_LIMIT};
 pub use history::HISTORY_CAPACITY;
 pub use key_store::{Store, StoreImage};
 pub use path::KeyPath;
