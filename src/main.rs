@@ -12,10 +12,12 @@ use std::time::Duration;
 use crossbeam_channel::unbounded;
 use log::{error, info, warn};
 
+use etcd::backup;
 use etcd::cluster::find::{DataDirState, Finder, Start};
 use etcd::cluster::keeper::Keeper;
 use etcd::cluster::{announce, standby_info};
 use etcd::config::{self, Config, RealFs, Startup};
+use etcd::datadir;
 use etcd::discovery::{Discoverer, DiscoveryUrl};
 use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
@@ -75,6 +77,16 @@ fn main() {
         Ok(Startup::Help(usage)) => {
             let _ = writeln!(std::io::stdout(), "{usage}");
         }
+        Ok(Startup::Inspect { data_dir, json }) => {
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            exit(datadir::inspect_command(
+                &data_dir, json, &mut out, &mut err,
+            ));
+        }
+        Ok(Startup::BackupDataDir { data_dir, file }) => {
+            let mut err = std::io::stderr();
+            exit(backup::offline::backup_command(&data_dir, &file, &mut err));
+        }
         Ok(Startup::Run(cfg)) => {
             init_logging(cfg.verbosity);
             for w in &cfg.warnings {
@@ -124,6 +136,22 @@ fn run(cfg: Config) -> Result<(), String> {
         None => None,
     };
 
+    if let Some(file) = &cfg.restore {
+        // Checked whole before the data dir is made; refused, nothing is.
+        let restored = backup::restore(file, &cfg.data_dir, &me, &mut |line| info!("{line}"))
+            .map_err(|e| e.to_string())?;
+        info!(
+            "{}: restored {} ({} keys at store index {}, taken by {} at {}) into {}; \
+             starting a new cluster of one",
+            cfg.name,
+            file.display(),
+            restored.nodes,
+            restored.store_index,
+            restored.taken_by,
+            restored.taken_at,
+            cfg.data_dir.display()
+        );
+    }
     let mut rec = boot::open(&cfg.data_dir, &cfg.name, cfg.force, wal_options)?;
     let standby = match standby_info::load(&cfg.data_dir) {
         Ok(info) => info,

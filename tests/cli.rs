@@ -32,6 +32,11 @@ fn version_and_help_exit_zero() {
         "-peer-election-timeout",
         "-max-retry-attempts",
         "-cors",
+        "-restore FILE",
+        "-backup-data-dir DIR",
+        "-backup-file FILE",
+        "-inspect DIR",
+        "-json",
     ] {
         assert!(help.contains(flag), "help lists {flag}");
     }

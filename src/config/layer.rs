@@ -39,6 +39,11 @@ pub(crate) struct Layer {
     pub cluster_sync_interval: Option<f64>,
     pub config_file: Option<PathBuf>,
     pub force: Option<bool>,
+    pub restore: Option<PathBuf>,
+    pub backup_data_dir: Option<PathBuf>,
+    pub backup_file: Option<PathBuf>,
+    pub inspect: Option<PathBuf>,
+    pub json: Option<bool>,
     pub verbose: Option<bool>,
     pub very_verbose: Option<bool>,
     pub very_very_verbose: Option<bool>,
@@ -65,7 +70,8 @@ impl Layer {
             peer_key_file, heartbeat_interval, election_timeout, snapshot, snapshot_count,
             max_retry_attempts, retry_interval, max_result_buffer, http_read_timeout,
             http_write_timeout, cors, cluster_active_size, cluster_remove_delay,
-            cluster_sync_interval, config_file, force, verbose, very_verbose,
+            cluster_sync_interval, config_file, force, restore, backup_data_dir, backup_file,
+            inspect, json, verbose, very_verbose,
             very_very_verbose, version, help, cpu_profile, trace, graphite_host,
         )
     }
@@ -116,6 +122,11 @@ impl Layer {
             }
             Setting::ConfigFile => self.config_file = path(),
             Setting::Force => self.force = Some(switch(text)?),
+            Setting::Restore => self.restore = path(),
+            Setting::BackupDataDir => self.backup_data_dir = path(),
+            Setting::BackupFile => self.backup_file = path(),
+            Setting::Inspect => self.inspect = path(),
+            Setting::Json => self.json = Some(switch(text)?),
             Setting::Verbose => self.verbose = Some(switch(text)?),
             Setting::VeryVerbose => self.very_verbose = Some(switch(text)?),
             Setting::VeryVeryVerbose => self.very_very_verbose = Some(switch(text)?),

@@ -1,5 +1,6 @@
 //! Putting the sources together: defaults < system file < `-config` file <
-//! environment < command line, then the peers file, then validation.
+//! environment < command line, then the peers file, then validation; or,
+//! for `-inspect` and `-backup-data-dir`, the tool to run instead.
 
 use std::path::PathBuf;
 
@@ -62,6 +63,17 @@ pub fn load(
         .overlay(command_line.layer);
     let show_version = merged.version == Some(true);
     let show_help = merged.help == Some(true);
+    if let Some(tool) = tool(&merged)? {
+        // A tool reads a data dir named on its own flag and nothing else,
+        // so the member settings are not resolved (nor can they fail it).
+        return Ok(if show_version {
+            Startup::Version
+        } else if show_help {
+            Startup::Help(usage())
+        } else {
+            tool
+        });
+    }
     let config = resolve(merged, fs, hostname, command_line.warnings)?;
     Ok(if show_version {
         Startup::Version
@@ -70,4 +82,31 @@ pub fn load(
     } else {
         Startup::Run(config)
     })
+}
+
+/// `-inspect DIR [-json]` or `-backup-data-dir DIR -backup-file FILE`, if
+/// the command line asks for one; mixing them up is an error.
+fn tool(layer: &Layer) -> Result<Option<Startup>, ConfigError> {
+    let given = |path: &Option<PathBuf>| path.clone().filter(|p| !p.as_os_str().is_empty());
+    let inspect = given(&layer.inspect);
+    let backup_dir = given(&layer.backup_data_dir);
+    let backup_file = given(&layer.backup_file);
+    let json = layer.json == Some(true);
+    match (inspect, backup_dir, backup_file) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ConfigError::new(
+            "-inspect and -backup-data-dir are separate tools: give one of them",
+        )),
+        (Some(data_dir), None, None) => Ok(Some(Startup::Inspect { data_dir, json })),
+        (None, Some(data_dir), Some(file)) if !json => {
+            Ok(Some(Startup::BackupDataDir { data_dir, file }))
+        }
+        (None, Some(_), None) => Err(ConfigError::new(
+            "-backup-data-dir needs -backup-file FILE (- for standard output)",
+        )),
+        (None, None, Some(_)) => Err(ConfigError::new(
+            "-backup-file is where -backup-data-dir writes: give -backup-data-dir DIR too",
+        )),
+        _ if json => Err(ConfigError::new("-json only applies to -inspect DIR")),
+        _ => Ok(None),
+    }
 }

@@ -92,6 +92,26 @@ pub(crate) fn resolve(
     if let Some(url) = &discovery {
         check_discovery(url)?;
     }
+    let restore = layer.restore.filter(|path| !path.as_os_str().is_empty());
+    let force = layer.force.unwrap_or(false);
+    if restore.is_some() {
+        // A restored machine founds a new cluster; others join it later.
+        let conflict = if !peers.is_empty() {
+            Some("-peers")
+        } else if discovery.is_some() {
+            Some("-discovery")
+        } else if force {
+            Some("-force")
+        } else {
+            None
+        };
+        if let Some(flag) = conflict {
+            return Err(ConfigError(format!(
+                "-restore starts a new cluster of one in a new or empty -data-dir: it cannot \
+                 be combined with {flag} (other machines join it with -peers afterwards)"
+            )));
+        }
+    }
 
     let heartbeat_interval_ms = layer.heartbeat_interval.unwrap_or(DEFAULT_HEARTBEAT_MS);
     let election_timeout_ms = layer.election_timeout.unwrap_or(DEFAULT_ELECTION_MS);
@@ -160,7 +180,8 @@ pub(crate) fn resolve(
         // Independent of the read timeout (0.4.6 overwrote it by mistake).
         http_write_timeout: timeout("-http-write-timeout", layer.http_write_timeout)?,
         cors: layer.cors.unwrap_or_default(),
-        force: layer.force.unwrap_or(false),
+        force,
+        restore,
         verbosity,
         cluster_active_size: at_least(
             "-cluster-active-size",

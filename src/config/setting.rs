@@ -36,6 +36,11 @@ pub(crate) enum Setting {
     ClusterSyncInterval,
     ConfigFile,
     Force,
+    Restore,
+    BackupDataDir,
+    BackupFile,
+    Inspect,
+    Json,
     Verbose,
     VeryVerbose,
     VeryVeryVerbose,
@@ -54,6 +59,7 @@ impl Setting {
             self,
             Setting::Snapshot
                 | Setting::Force
+                | Setting::Json
                 | Setting::Verbose
                 | Setting::VeryVerbose
                 | Setting::VeryVeryVerbose
@@ -349,6 +355,48 @@ pub(crate) const FLAGS: &[FlagSpec] = &[
             "discard this member's saved state in -data-dir before starting (data loss)",
         )
     },
+    flag(
+        "restore",
+        Setting::Restore,
+        &["ETCD_RESTORE"],
+        "FILE",
+        NONE,
+        "start a new cluster of one from this backup file, in a new or empty -data-dir",
+    ),
+    // The three tools below are flags only: a variable left set would turn
+    // every later start into a backup or an inspection.
+    flag(
+        "backup-data-dir",
+        Setting::BackupDataDir,
+        &[],
+        "DIR",
+        NONE,
+        "write a backup of the stopped member's data dir DIR to -backup-file, then exit",
+    ),
+    flag(
+        "backup-file",
+        Setting::BackupFile,
+        &[],
+        "FILE",
+        NONE,
+        "where -backup-data-dir writes the backup (- for standard output)",
+    ),
+    flag(
+        "inspect",
+        Setting::Inspect,
+        &[],
+        "DIR",
+        NONE,
+        "print what the data dir DIR holds, without changing it, then exit",
+    ),
+    flag(
+        "json",
+        Setting::Json,
+        &[],
+        "[=BOOL]",
+        "false",
+        "with -inspect: print JSON instead of text",
+    ),
     flag(
         "v",
         Setting::Verbose,

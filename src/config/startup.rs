@@ -1,5 +1,6 @@
-//! What loading produces: the checked configuration, or a request to print
-//! the version or the help text.
+//! What loading produces: the checked configuration, a request to print
+//! the version or the help text, or one of the data-dir tools (inspection,
+//! offline backup) that run instead of a member.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +19,17 @@ pub enum Startup {
     Version,
     /// `-h`/`-help`: print this usage text and exit 0.
     Help(String),
+    /// `-inspect DIR [-json]`: report what the data dir holds, then exit.
+    Inspect {
+        data_dir: PathBuf,
+        json: bool,
+    },
+    /// `-backup-data-dir DIR -backup-file FILE`: write a backup of a
+    /// stopped member's data dir, then exit.
+    BackupDataDir {
+        data_dir: PathBuf,
+        file: PathBuf,
+    },
 }
 
 /// Certificate files of one side (client port or peer port).
@@ -69,6 +81,9 @@ pub struct Config {
     pub cors: Vec<String>,
     /// `-force`: discard saved state in the data dir before starting.
     pub force: bool,
+    /// `-restore FILE`: build the (new or empty) data dir from this backup
+    /// first, as a new cluster of one.
+    pub restore: Option<PathBuf>,
     /// 0 = info, 1 = `-v`, 2 = `-vv`, 3 = `-vvv`.
     pub verbosity: u8,
     /// At least 3.

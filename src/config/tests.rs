@@ -623,3 +623,100 @@ fn odd_command_lines_and_environments_give_errors_or_warnings_never_panics() {
         let _ = inputs(&[]).env(name, value).load();
     }
 }
+
+#[test]
+fn restore_comes_from_the_flag_the_environment_or_the_file() {
+    assert_eq!(config(&[]).restore, None);
+    let flag = config(&["-restore", "b.backup", "-name", "r1"]);
+    assert_eq!(flag.restore, Some(PathBuf::from("b.backup")));
+    let env = inputs(&["-name", "r1"]).env("ETCD_RESTORE", "e.backup");
+    assert_eq!(env.config().restore, Some(PathBuf::from("e.backup")));
+    let file = inputs(&["-config", "c.toml"]).file("c.toml", "restore = \"f.backup\"\n");
+    assert_eq!(file.config().restore, Some(PathBuf::from("f.backup")));
+    let both = inputs(&["-restore", "flag.backup"]).env("ETCD_RESTORE", "env.backup");
+    assert_eq!(both.config().restore, Some(PathBuf::from("flag.backup")));
+}
+
+#[test]
+fn restore_founds_a_cluster_so_it_takes_no_peers_discovery_or_force() {
+    for (extra, flag) in [
+        (&["-peers", "127.0.0.1:7002"][..], "-peers"),
+        (
+            &["-discovery", "http://127.0.0.1:4001/v2/keys/d"],
+            "-discovery",
+        ),
+        (&["-force"], "-force"),
+    ] {
+        let mut args = vec!["-restore", "b.backup"];
+        args.extend_from_slice(extra);
+        let message = error(&args);
+        assert!(
+            message.starts_with("-restore starts a new cluster"),
+            "{message}"
+        );
+        assert!(message.contains(flag), "{message}");
+    }
+}
+
+#[test]
+fn the_data_dir_tools_are_their_own_startups() {
+    let inspect = |args: &[&str]| inputs(args).load();
+    assert_eq!(
+        inspect(&["-inspect", "d"]),
+        Ok(Startup::Inspect {
+            data_dir: PathBuf::from("d"),
+            json: false
+        })
+    );
+    assert_eq!(
+        inspect(&["-inspect=d", "-json"]),
+        Ok(Startup::Inspect {
+            data_dir: PathBuf::from("d"),
+            json: true
+        })
+    );
+    assert_eq!(
+        inspect(&["-backup-data-dir", "d", "-backup-file", "-"]),
+        Ok(Startup::BackupDataDir {
+            data_dir: PathBuf::from("d"),
+            file: PathBuf::from("-")
+        })
+    );
+    // A tool ignores the member settings, even ones that could not resolve.
+    assert!(matches!(
+        inputs(&["-inspect", "d", "-addr", "no-port"]).load(),
+        Ok(Startup::Inspect { .. })
+    ));
+    assert!(matches!(
+        inspect(&["-inspect", "d", "-help"]),
+        Ok(Startup::Help(_))
+    ));
+}
+
+#[test]
+fn a_tool_given_halfway_or_mixed_is_a_one_line_error() {
+    for (args, needle) in [
+        (&["-backup-data-dir", "d"][..], "needs -backup-file"),
+        (&["-backup-file", "f"], "give -backup-data-dir"),
+        (&["-json"], "-json only applies to -inspect"),
+        (
+            &[
+                "-inspect",
+                "d",
+                "-backup-data-dir",
+                "e",
+                "-backup-file",
+                "f",
+            ],
+            "separate tools",
+        ),
+        (
+            &["-backup-data-dir", "d", "-backup-file", "f", "-json"],
+            "-json only",
+        ),
+    ] {
+        let message = error(args);
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert!(!message.contains('\n'));
+    }
+}

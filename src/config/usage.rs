@@ -8,12 +8,20 @@ use super::setting::{DEPRECATED, FLAGS};
 pub fn usage() -> String {
     let mut text = String::from(
         "Usage: etcd [flags]\n\
+         \x20      etcd -restore FILE [-name NAME] [-data-dir NEWDIR] [address flags]\n\
+         \x20      etcd -backup-data-dir DIR -backup-file FILE\n\
+         \x20      etcd -inspect DIR [-json]\n\
          \n\
-         Starts one etcd member. Flags take one or two dashes and their value as\n\
-         `-flag value` or `-flag=value`; a boolean flag is switched on by its bare\n\
-         name and off with `-flag=false`. Settings are taken, strongest first, from\n\
-         the command line, ETCD_* environment variables, the -config file,\n\
-         /etc/etcd/etcd.conf, and the defaults shown.\n\
+         Starts one etcd member (with -restore: the first member of a new cluster,\n\
+         from a backup taken with GET /v2/admin/backup on a peer port or with\n\
+         -backup-data-dir); or, with -backup-data-dir or -inspect, reads a stopped\n\
+         member's data dir without changing it and exits.\n\
+         \n\
+         Flags take one or two dashes and their value as `-flag value` or\n\
+         `-flag=value`; a boolean flag is switched on by its bare name and off with\n\
+         `-flag=false`. Settings are taken, strongest first, from the command line,\n\
+         ETCD_* environment variables, the -config file, /etc/etcd/etcd.conf, and\n\
+         the defaults shown.\n\
          \n\
          Flags:\n",
     );

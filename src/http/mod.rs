@@ -1,10 +1,10 @@
 //! The HTTP APIs: where requests enter. `client_api` routes the client
 //! port: the v2 keys API (`keys`), etcd 0.4's older v1 API (`v1`) over the
 //! same store, and the status endpoints; `peer_api` serves Raft traffic,
-//! joins and the admin API on the peer port. Handlers parse and validate,
-//! then talk to the state thread through channels; they hold no state of
-//! their own.
-
+//! joins and the admin API on the peer port (`backup` streams its backup
+//! files). Handlers parse and validate, then talk to the state thread
+//! through channels; they hold no state of their own.
+pub mod backup;
 pub mod client_api;
 pub mod gateway;
 pub mod health;

@@ -1,6 +1,6 @@
 //! The peer port: Raft messages between members, joins, the version
 //! handshake, and 0.4's admin API (`/v2/admin/machines`,
-//! `/v2/admin/config`). Our own protocol; it is plain HTTP so it can be
+//! `/v2/admin/config`), plus `/v2/admin/backup` (ours). Our own protocol; it is plain HTTP so it can be
 //! inspected with curl and wrapped in TLS.
 //!
 //! A machine still finding its cluster answers 300 to everything else (a
@@ -200,6 +200,11 @@ impl Handler for PeerApi {
             }
             Mode::Member => {}
         }
+        if readable && req.path == "/v2/admin/backup" {
+            let head = req.method == "HEAD";
+            super::backup::stream(&self.state, self.answer_timeout, head, out);
+            return;
+        }
         let resp = match (req.method.as_str(), req.path.as_str()) {
             ("OPTIONS", _) => reply::text(200, ""),
             ("PUT", "/join") => match serde_json::from_slice::<JoinBody>(&req.body) {
@@ -289,6 +294,7 @@ mod tests {
         });
         for (method, target) in [
             ("GET", "/v2/admin/machines"),
+            ("GET", "/v2/admin/backup"),
             ("PUT", "/v2/admin/config"),
             ("DELETE", "/v2/admin/machines/m2"),
             ("PUT", "/join"),

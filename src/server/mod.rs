@@ -8,6 +8,7 @@ pub mod clock;
 pub mod command;
 pub mod mode;
 pub mod outbox;
+pub mod replica;
 pub mod requests;
 pub mod snapshot_data;
 pub mod snapshotter;

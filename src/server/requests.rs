@@ -108,6 +108,10 @@ pub enum PeerRequest {
     QuorumRead {
         reply: Sender<Reply>,
     },
+    /// `GET /v2/admin/backup`: a copy of the data at the applied index.
+    Backup {
+        reply: Sender<crate::backup::Source>,
+    },
     /// What this machine's standby loop learned from the cluster.
     News(MembershipNews),
 }

@@ -12,9 +12,29 @@ pub const HISTORY_CAPACITY: usize = 1000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventHistory {
     events: VecDeque<Event>,
+    /// No event below this index is known, kept or not: a store restored
+    /// from a backup starts its history here (the index after the
+    /// backup's), so an older `waitIndex` gets 401 and the client re-reads,
+    /// instead of silently waiting past events it never saw. 0 for a store
+    /// that began empty (left out of snapshots then, which keeps their
+    /// bytes as they were).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    first_index: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl EventHistory {
+    /// An empty history that knows no event below `first_index`.
+    pub fn starting_at(first_index: u64) -> EventHistory {
+        EventHistory {
+            events: VecDeque::new(),
+            first_index,
+        }
+    }
+
     pub fn push(&mut self, event: Event) {
         if self.events.len() == HISTORY_CAPACITY {
             self.events.pop_front();
@@ -31,16 +51,14 @@ impl EventHistory {
         current_index: u64,
         matches: impl Fn(&KeyPath) -> bool,
     ) -> Result<Option<&Event>, EtcdError> {
-        let Some(oldest) = self.events.front() else {
-            return Ok(None);
-        };
-        if since < oldest.index {
+        let oldest = self
+            .events
+            .front()
+            .map_or(self.first_index, |event| event.index);
+        if since < oldest {
             return Err(EtcdError::new(
                 ErrorCode::EventIndexCleared,
-                format!(
-                    "the requested history has been cleared [{}/{}]",
-                    oldest.index, since
-                ),
+                format!("the requested history has been cleared [{oldest}/{since}]"),
                 current_index,
             ));
         }

@@ -1,8 +1,8 @@
 //! The v2 key store of etcd 0.4.6: the key tree, canonical paths, store
 //! index, TTLs and expiry, events and their exact JSON, the 1000-event
-//! history, watchers, compare conditions, etcd error codes, store stats and
-//! snapshots, and building a store from state taken over from etcd 0.4.
-//!
+//! history, watchers, compare conditions, etcd error codes, store stats,
+//! snapshots, the key space as flat records for backups, and building a
+//! store from state taken over from etcd 0.4.//!
 //! It is pure and deterministic: it never does IO, never reads a clock
 //! (time is handed in, from the replicated log), never spawns threads, and
 //! never lets hash order leak (children are kept sorted by key). It does not
@@ -13,6 +13,7 @@
 mod command;
 mod error;
 mod event;
+mod export;
 mod history;
 mod import;
 mod json;
@@ -31,6 +32,7 @@ mod tests;
 pub use command::StoreCommand;
 pub use error::{ErrorCode, EtcdError};
 pub use event::{Action, Event, NodeView};
+pub use export::{InsertError, KeySpace, NodeCounts, NodeRecord, NodeRef, SNAPSHOT_DEPTH_LIMIT};
 pub use history::HISTORY_CAPACITY;
 pub use import::{ImportError, StoreBuilder};
 // The v1 API (`http::v1`) writes its own body shape from these events; it

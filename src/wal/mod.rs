@@ -3,8 +3,10 @@
 //!
 //! It owns the bytes on disk: record framing and checksums, segment files
 //! and their rotation, snapshot files, and recovery (cutting a torn tail,
-//! refusing corruption, resolving overwritten entries). It never makes a
-//! Raft decision: it stores what it is given and replays it in order.
+//! refusing corruption, resolving overwritten entries), and reading all of
+//! it without changing anything (`read_only`, for `-inspect` and offline
+//! backups). It never makes a Raft decision: it stores what it is given and
+//! replays it in order.
 //!
 //! # On-disk layout
 //!
@@ -32,6 +34,7 @@ mod durable_log;
 mod error;
 mod fsync;
 mod payload;
+pub mod read_only;
 mod record;
 mod replay;
 mod segment_name;
@@ -45,7 +48,7 @@ use std::path::PathBuf;
 
 use crate::raft::types::{Entry, HardState, Snapshot};
 
-pub use crc32c::crc32c;
+pub use crc32c::{Crc32c, crc32c};
 pub use durable_log::Wal;
 pub use error::WalError;
 pub use fsync::{fsync_dir, replace_file};

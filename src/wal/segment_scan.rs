@@ -19,56 +19,83 @@ pub struct ScannedSegment {
     pub torn_at: Option<u64>,
 }
 
+/// Why a scan ended before the end of the segment.
+#[derive(Debug)]
+pub enum ScanStop {
+    /// A torn write at this offset: the process died mid-write. `Wal::open`
+    /// cuts it off; a read-only reader reports it.
+    Torn { offset: u64, reason: String },
+    /// Damage that is not a torn write (the error names file and offset).
+    Corrupt(WalError),
+}
+
 /// Scans `bytes`, the contents of the segment at `path`. Never panics.
 pub fn scan_segment(path: &Path, bytes: &[u8], is_last: bool) -> Result<ScannedSegment, WalError> {
-    let corrupt = |offset: usize, reason: String| WalError::Corrupt {
-        file: path.to_path_buf(),
-        offset: offset as u64,
-        reason,
+    let (records, stop) = scan_prefix(path, bytes, is_last);
+    match stop {
+        None => Ok(ScannedSegment {
+            records,
+            torn_at: None,
+        }),
+        Some(ScanStop::Torn { offset, .. }) => Ok(ScannedSegment {
+            records,
+            torn_at: Some(offset),
+        }),
+        Some(ScanStop::Corrupt(error)) => Err(error),
+    }
+}
+
+/// The intact records at the front of the segment, and why the scan
+/// stopped early, if it did. Never panics, never changes anything.
+pub fn scan_prefix(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>) {
+    let corrupt = |offset: usize, reason: String| {
+        Some(ScanStop::Corrupt(WalError::Corrupt {
+            file: path.to_path_buf(),
+            offset: offset as u64,
+            reason,
+        }))
     };
     let mut records = Vec::new();
     let mut offset = 0;
     loop {
         match read_frame(bytes, offset) {
-            Frame::End => {
-                return Ok(ScannedSegment {
-                    records,
-                    torn_at: None,
-                });
-            }
+            Frame::End => return (records, None),
             Frame::Complete {
                 kind,
                 payload,
                 next,
-            } => {
-                let record = payload::decode(kind, payload)
-                    .map_err(|e| corrupt(offset, format!("undecodable record: {}", e.0)))?;
-                records.push(record);
-                offset = next;
-            }
+            } => match payload::decode(kind, payload) {
+                Ok(record) => {
+                    records.push(record);
+                    offset = next;
+                }
+                Err(e) => {
+                    return (
+                        records,
+                        corrupt(offset, format!("undecodable record: {}", e.0)),
+                    );
+                }
+            },
             Frame::Bad(bad @ BadFrame::UnknownType(_)) => {
-                return Err(corrupt(offset, bad.describe()));
+                return (records, corrupt(offset, bad.describe()));
             }
             Frame::Bad(bad) => {
                 if !is_last {
-                    return Err(corrupt(
-                        offset,
-                        format!("{} (not the last segment)", bad.describe()),
-                    ));
+                    let reason = format!("{} (not the last segment)", bad.describe());
+                    return (records, corrupt(offset, reason));
                 }
                 if let Some(later) = first_intact_record_after(bytes, offset) {
-                    return Err(corrupt(
-                        offset,
-                        format!(
-                            "{}, with an intact record at offset {later} after it",
-                            bad.describe()
-                        ),
-                    ));
+                    let reason = format!(
+                        "{}, with an intact record at offset {later} after it",
+                        bad.describe()
+                    );
+                    return (records, corrupt(offset, reason));
                 }
-                return Ok(ScannedSegment {
-                    records,
-                    torn_at: Some(offset as u64),
-                });
+                let stop = ScanStop::Torn {
+                    offset: offset as u64,
+                    reason: bad.describe(),
+                };
+                return (records, Some(stop));
             }
         }
     }

@@ -15,16 +15,14 @@ use crate::membership::{
     next_removal,
 };
 use crate::raft::types::{ConfChange, Index};
-use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
+use crate::store::{ErrorCode, EtcdError};
 
 use super::super::clock::now_nanos;
 use super::super::command::Command;
 use super::super::mode::{LeaderUrls, Mode};
+use super::super::replica;
 use super::super::requests::{ConfigReply, JoinReply, MembershipNews};
 use super::{PendingWrite, StateThread, Waiter};
-
-/// Where 0.4 keeps the cluster settings in the key space.
-const CONFIG_KEY: &str = "/_etcd/config";
 
 /// A change of the voters, waiting for the one in flight.
 pub(super) enum Change {
@@ -384,44 +382,7 @@ impl StateThread {
         time: i64,
         add_voter: bool,
     ) -> Result<(), EtcdError> {
-        if let Some(other) = self.members.by_peer_url(&member.peer_url)
-            && other.name != member.name
-        {
-            return Err(EtcdError::new(
-                ErrorCode::ExistingPeerAddr,
-                member.client_url.clone(),
-                self.store.index(),
-            ));
-        }
-        let value = member.registry_value();
-        let key = member.registry_key();
-        let current = self
-            .store
-            .get(&key, false, false, time)
-            .ok()
-            .and_then(|e| e.node.value);
-        let cmd = match current {
-            // Compared as addresses, not bytes: an entry taken over from
-            // etcd 0.4 is written in 0.4's form and stays as it is.
-            Some(v) if member.registered_as(&v) => None,
-            Some(_) => Some(StoreCommand::Update {
-                key,
-                value,
-                ttl: None,
-            }),
-            None => Some(StoreCommand::Create {
-                key,
-                value,
-                dir: false,
-                ttl: None,
-                in_order: false,
-            }),
-        };
-        if let Some(cmd) = cmd {
-            self.store.apply(&cmd, time)?;
-        }
-        let is_new = self.members.get(&member.name).is_none();
-        self.members.upsert(member.clone());
+        let is_new = replica::register(&mut self.store, &mut self.members, member, time)?;
         if add_voter {
             self.raft.apply_conf_change(ConfChange::AddNode(member.id));
         }
@@ -450,15 +411,11 @@ impl StateThread {
         name: &str,
         time: i64,
     ) -> Result<(), EtcdError> {
-        let Some(member) = self.members.remove(name) else {
+        let Some((member, result)) =
+            replica::unregister(&mut self.store, &mut self.members, name, time)
+        else {
             return Ok(());
         };
-        let cmd = StoreCommand::Delete {
-            key: member.registry_key(),
-            dir: false,
-            recursive: false,
-        };
-        let result = self.store.apply(&cmd, time).map(|_| ());
         self.raft
             .apply_conf_change(ConfChange::RemoveNode(member.id));
         self.refresh_routes();
@@ -484,24 +441,18 @@ impl StateThread {
         record: bool,
         time: i64,
     ) -> Result<(), EtcdError> {
-        let config = config.raised();
-        if config != self.cluster_config {
-            self.note(
-                index,
-                format!("cluster settings are now {}", config.to_json()),
-            );
+        let (changed, result) = replica::set_config(
+            &mut self.store,
+            &mut self.cluster_config,
+            config,
+            record,
+            time,
+        );
+        if changed {
+            let line = format!("cluster settings are now {}", self.cluster_config.to_json());
+            self.note(index, line);
         }
-        self.cluster_config = config;
-        if !record {
-            return Ok(());
-        }
-        let cmd = StoreCommand::Set {
-            key: KeyPath::parse(CONFIG_KEY),
-            value: config.to_json(),
-            dir: false,
-            ttl: None,
-        };
-        self.store.apply(&cmd, time).map(|_| ())
+        result
     }
 
     pub(super) fn answer_config(

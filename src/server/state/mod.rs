@@ -300,6 +300,7 @@ impl StateThread {
             PeerRequest::Cluster { reply } => {
                 let _ = reply.send(self.cluster_view());
             }
+            PeerRequest::Backup { reply } => self.copy_for_backup(reply),
             PeerRequest::News(news) => self.on_news(news),
             PeerRequest::QuorumRead { reply } => {
                 let read = PendingRead {
@@ -864,6 +865,31 @@ impl StateThread {
     }
 
     // ---- status ---------------------------------------------------------
+
+    /// A backup's copy of the data at the applied index: the tree is copied
+    /// as for a snapshot, and the asking connection's thread encodes and
+    /// streams it, so writes wait no longer than that copy.
+    fn copy_for_backup(&self, reply: Sender<crate::backup::Source>) {
+        let started = Instant::now();
+        let source = crate::backup::Source {
+            key_space: self.store.key_space(),
+            members: self.members.clone(),
+            config: self.cluster_config,
+            raft_index: self.applied,
+            raft_term: self.applied_term,
+            taken_by: self.cfg.me.name.clone(),
+            taken_at: now_nanos(),
+            origin: crate::backup::Origin::Online,
+        };
+        info!(
+            "{}: backup at store index {} (raft index {}): key space copied in {} ms",
+            self.cfg.me.name,
+            source.key_space.index(),
+            self.applied,
+            started.elapsed().as_millis()
+        );
+        let _ = reply.send(source);
+    }
 
     fn cluster_view(&self) -> ClusterView {
         let status = self.raft.status();
