@@ -37,26 +37,32 @@ impl Raft {
             self.reads.wait_for_term_commit(origin);
             return;
         }
-        self.reads.add(origin);
+        let (committed, me) = (self.log.committed, self.id);
+        if let Some(round) = self.reads.add(origin, committed, me) {
+            self.run_round(round, committed);
+        }
+    }
+
+    /// Ask the followers to confirm `round` (a single voter confirms it alone).
+    fn run_round(&mut self, round: u64, committed: Index) {
+        if self.voters.len() > 1 {
+            self.send_read_heartbeats(round, committed);
+        }
         self.release_confirmed_reads();
     }
 
-    /// Hand out every read a quorum has confirmed, and start the next
-    /// round for the reads that queued up meanwhile.
+    /// Hand out every read a quorum has confirmed, and start the next local
+    /// round for the leader's reads that queued up meanwhile.
     pub(super) fn release_confirmed_reads(&mut self) {
         loop {
-            let confirmed = self.reads.take_confirmed(&self.voters);
-            let any = confirmed.is_some();
-            if let Some((index, origins)) = confirmed {
+            for (index, origins) in self.reads.take_confirmed(&self.voters) {
                 self.answer_reads(index, origins);
             }
-            let committed = self.log.committed;
-            let me = self.id;
-            match self.reads.start_round_if_idle(committed, me) {
+            let (committed, me) = (self.log.committed, self.id);
+            match self.reads.start_local_round_if_idle(committed, me) {
                 // A single voter confirms its own round: go round again.
                 Some(_) if self.voters.len() <= 1 => {}
                 Some(round) => return self.send_read_heartbeats(round, committed),
-                None if any => {}
                 None => return,
             }
         }
@@ -95,14 +101,9 @@ impl Raft {
 
     /// The first entry of our term committed: reads that waited for it may start.
     pub(super) fn on_commit_in_term(&mut self) {
-        let waiting = self.reads.take_waiting();
-        if waiting.is_empty() {
-            return;
+        for origin in self.reads.take_waiting() {
+            self.leader_read(origin);
         }
-        for origin in waiting {
-            self.reads.add(origin);
-        }
-        self.release_confirmed_reads();
     }
 
     /// Leader: a follower asks for a read index for its batch `ctx`.

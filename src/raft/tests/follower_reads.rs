@@ -283,3 +283,29 @@ fn a_restarted_follower_ignores_answers_meant_for_its_previous_life() {
     c.settle();
     assert!(answered(&c, 2).is_empty());
 }
+
+#[test]
+fn a_followers_request_does_not_wait_behind_the_leaders_own_round() {
+    let mut c = cluster_led_by(&[1, 2, 3], 1);
+    ask(&mut c, 1, 1).unwrap();
+    let rounds = |c: &Cluster| -> std::collections::BTreeSet<u64> {
+        c.net
+            .iter()
+            .filter_map(|m| match m.body {
+                MessageBody::Heartbeat { ctx, .. } if ctx != 0 => Some(ctx),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = rounds(&c);
+    assert_eq!(first.len(), 1);
+    // The leader's round is still out when 2's request arrives: 2 gets a
+    // round of its own at once.
+    ask(&mut c, 2, 2).unwrap();
+    let k = c.net.iter().position(is_read_index).unwrap();
+    c.deliver_at(k, false);
+    assert_eq!(rounds(&c).len(), 2);
+    c.stabilize();
+    assert_eq!(answered(&c, 1), vec![1]);
+    assert_eq!(answered(&c, 2), vec![2]);
+}
