@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn a_followers_request_gets_its_own_round_at_once() {
         let mut q = ReadQueue::default();
-        let r1 = q.add(ReadOrigin::Local(1), 5, 1).unwrap();
+        q.add(ReadOrigin::Local(1), 5, 1).unwrap();
         let remote = ReadOrigin::Remote { from: 3, ctx: 9 };
         let r2 = q.add(remote, 6, 1).unwrap();
         assert_eq!(q.current_round(), r2);
