@@ -1,7 +1,9 @@
 //! The client port's routes: the v2 keys API, the v1 API, the cluster
 //! status endpoints (under `/v2/` and, as in 0.4.6, the same ones under
-//! `/v1/`), `/version`, and etcd 2.x's auth API (`/v2/auth/`, see
-//! `auth`). Anything else is Go's plain-text 404. A standby
+//! `/v1/`), `/version`, etcd 2.x's auth API (`/v2/auth/`, see `auth`) and
+//! the dashboard (`/mod/dashboard/`, whose rule against cross-site writes
+//! is checked before any write is routed). Anything else is Go's
+//! plain-text 404. A standby
 //! answers every request with 307 to the leader's client URL (same path
 //! and query), or 402 "Standby Internal Error" when it knows no leader.
 
@@ -37,6 +39,12 @@ impl Handler for ClientApi {
         }
         if req.method == "OPTIONS" {
             gw.send(&req, out, reply::text(200, ""));
+            return;
+        }
+        // The dashboard's files, and its rule against cross-site writes.
+        let refused = || crate::dashboard::csrf::refuse(&req, || gw.member_client_urls());
+        if let Some(resp) = crate::dashboard::answer(&req).or_else(refused) {
+            gw.send(&req, out, resp);
             return;
         }
         if let Some(raw_key) = req.path.strip_prefix("/v2/keys/") {
