@@ -138,6 +138,14 @@ impl Verifier {
         state: &AuthState,
         creds: &Credentials,
     ) -> Result<Caller, LoginError> {
+        let result = self.check(state, creds);
+        if result == Err(LoginError::Rejected) {
+            crate::metrics::global().auth_failed_logins.inc();
+        }
+        result
+    }
+
+    fn check(&self, state: &AuthState, creds: &Credentials) -> Result<Caller, LoginError> {
         let (name, password) = match creds {
             Credentials::None => return Ok(Caller::Guest),
             Credentials::Malformed => return Err(LoginError::Rejected),
@@ -172,6 +180,7 @@ impl Verifier {
     fn hash_turn<T>(&self, f: impl FnOnce() -> T) -> Result<T, LoginError> {
         let out = self.permits.run(f)?;
         self.hashes.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::global().auth_password_hashes.inc();
         Ok(out)
     }
 

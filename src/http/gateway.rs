@@ -114,7 +114,7 @@ impl Gateway {
             ),
             (
                 "Access-Control-Expose-Headers".into(),
-                "X-Etcd-Index, X-Raft-Index, X-Raft-Term".into(),
+                "X-Etcd-Index, X-Raft-Index, X-Raft-Term, X-Etcd-Auth-Refused".into(),
             ),
             // The dashboard polls every member each second or two.
             ("Access-Control-Max-Age".into(), "600".into()),

@@ -14,7 +14,12 @@
 //!   `{"message":"Insufficient credentials"}`.
 //!
 //! With auth off nothing is checked and credentials are ignored. Every
-//! 401 carries `WWW-Authenticate: Basic realm="etcd"` (2.x sent none).
+//! 401 carries `WWW-Authenticate: Basic realm="etcd"` (2.x sent none) and
+//! `X-Etcd-Auth-Refused`: `credentials` when none were given or they did
+//! not check out, `permission` when they did and the user's roles do not
+//! allow the request. 2.x's bodies are the same for both; the header lets
+//! a client (the dashboard) ask for a password again only when a password
+//! is the problem. It tells a guesser nothing a readable key would not.
 
 use std::sync::Arc;
 
@@ -28,6 +33,8 @@ use crate::httpd::{Request, Response};
 use crate::store::{ErrorCode, EtcdError, Event, KeyPath};
 
 pub const CHALLENGE: &str = "Basic realm=\"etcd\"";
+/// Says why a 401 was sent: `credentials` or `permission`.
+pub const REFUSED_HEADER: &str = "X-Etcd-Auth-Refused";
 
 /// The checks every handler shares; cheap to clone.
 #[derive(Clone)]
@@ -45,8 +52,10 @@ impl Default for Guard {
 /// Why a request may not go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// No credentials that allow it: 401.
-    Unauthorized,
+    /// No credentials, or ones that did not check out: 401.
+    Unauthenticated,
+    /// Good credentials whose roles do not allow it: 401 too, as 2.x.
+    Forbidden,
     /// Too many password checks waiting: 503.
     Busy,
 }
@@ -82,7 +91,7 @@ impl Guard {
         self.verifier
             .authenticate(state, &creds)
             .map_err(|e| match e {
-                LoginError::Rejected => Refusal::Unauthorized,
+                LoginError::Rejected => Refusal::Unauthenticated,
                 LoginError::Busy => Refusal::Busy,
             })
     }
@@ -98,7 +107,7 @@ impl Guard {
         if is_root(&state, &caller) {
             Ok(())
         } else {
-            Err(Refusal::Unauthorized)
+            Err(forbidden(&caller))
         }
     }
 
@@ -123,7 +132,7 @@ impl Guard {
         }
         let caller = self.caller(&state, req).map_err(keys_refusal)?;
         if !may_access_key(&state, &caller, &checked, access, recursive) {
-            return Err(keys_refusal(Refusal::Unauthorized));
+            return Err(keys_refusal(forbidden(&caller)));
         }
         let credential = match &caller {
             Caller::User(name) => state.user(name).map(|u| u.password.clone()),
@@ -182,31 +191,47 @@ pub fn checked_key(key: &KeyPath, raw_key: &str) -> String {
     }
 }
 
+/// The guest asking for more than the guest role allows needs
+/// credentials; a user whose login checked out lacks permission.
+fn forbidden(caller: &Caller) -> Refusal {
+    match caller {
+        Caller::Guest => Refusal::Unauthenticated,
+        Caller::User(_) => Refusal::Forbidden,
+    }
+}
+
 /// 401 for the auth API and the admin endpoints, 503 when busy.
 pub fn refusal(r: Refusal) -> Response {
     match r {
-        Refusal::Unauthorized => {
-            let mut resp = reply::json(401, r#"{"message":"Insufficient credentials"}"#);
-            resp.headers
-                .push(("WWW-Authenticate".into(), CHALLENGE.into()));
-            resp
-        }
         Refusal::Busy => busy(),
+        _ => challenge(
+            r,
+            reply::json(401, r#"{"message":"Insufficient credentials"}"#),
+        ),
     }
 }
 
 /// 2.x's keys refusal: 401, errorCode 110, index 0.
 pub fn keys_refusal(r: Refusal) -> Response {
     match r {
-        Refusal::Unauthorized => {
-            let err = EtcdError::new(ErrorCode::Unauthorized, "Insufficient credentials", 0);
-            let mut resp = reply::error(&err);
-            resp.headers
-                .push(("WWW-Authenticate".into(), CHALLENGE.into()));
-            resp
-        }
         Refusal::Busy => busy(),
+        _ => {
+            let err = EtcdError::new(ErrorCode::Unauthorized, "Insufficient credentials", 0);
+            challenge(r, reply::error(&err))
+        }
     }
+}
+
+fn challenge(r: Refusal, mut resp: Response) -> Response {
+    let reason = if r == Refusal::Forbidden {
+        "permission"
+    } else {
+        "credentials"
+    };
+    resp.headers
+        .push(("WWW-Authenticate".into(), CHALLENGE.into()));
+    resp.headers.push((REFUSED_HEADER.into(), reason.into()));
+    resp
 }
 
 fn busy() -> Response {
@@ -238,18 +263,24 @@ mod tests {
 
     #[test]
     fn refusals_carry_the_challenge_and_2x_bodies() {
-        let r = keys_refusal(Refusal::Unauthorized);
+        let r = keys_refusal(Refusal::Unauthenticated);
         assert_eq!(r.status, 401);
         assert_eq!(r.header("www-authenticate"), Some(CHALLENGE));
+        assert_eq!(r.header("x-etcd-auth-refused"), Some("credentials"));
         assert_eq!(r.header("x-etcd-index"), Some("0"));
         assert_eq!(
             String::from_utf8_lossy(&r.body),
             "{\"errorCode\":110,\"message\":\"The request requires user authentication\",\"cause\":\"Insufficient credentials\",\"index\":0}\n"
         );
-        let r = refusal(Refusal::Unauthorized);
+        let r = refusal(Refusal::Unauthenticated);
         assert_eq!(r.status, 401);
         assert_eq!(r.header("www-authenticate"), Some(CHALLENGE));
         assert_eq!(r.body, br#"{"message":"Insufficient credentials"}"#);
+        let r = refusal(Refusal::Forbidden);
+        assert_eq!(r.header("www-authenticate"), Some(CHALLENGE));
+        assert_eq!(r.header("x-etcd-auth-refused"), Some("permission"));
+        assert_eq!(r.body, br#"{"message":"Insufficient credentials"}"#);
+        assert_eq!(keys_refusal(Refusal::Forbidden).status, 401);
         assert_eq!(refusal(Refusal::Busy).status, 503);
     }
 }
