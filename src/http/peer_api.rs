@@ -138,7 +138,7 @@ impl PeerApi {
     }
 
     fn raft(&self, req: &Request) -> Response {
-        match serde_json::from_slice(&req.body) {
+        match crate::transport::codec::decode(&req.body) {
             Ok(msgs) => match self.state.send(PeerRequest::Raft(msgs)) {
                 Ok(()) => reply::text(204, ""),
                 Err(_) => reply::text(503, "shutting down\n"),
@@ -270,8 +270,9 @@ mod tests {
     fn every_mode_answers_the_version_handshake() {
         for mode in [Mode::Starting, Mode::Member, Mode::Standby { leader: None }] {
             let api = api(mode);
-            assert_eq!(call(&api, "GET", "/version", b"").body, b"3");
-            assert_eq!(call(&api, "GET", "/version/3/check", b"").status, 200);
+            assert_eq!(call(&api, "GET", "/version", b"").body, b"4");
+            assert_eq!(call(&api, "GET", "/version/4/check", b"").status, 200);
+            assert_eq!(call(&api, "GET", "/version/3/check", b"").status, 403);
             assert_eq!(call(&api, "GET", "/version/2/check", b"").status, 403);
             assert_eq!(
                 call(&api, "GET", "/version/99999999999999/check", b"").status,
