@@ -64,7 +64,13 @@ fn a_json_batch_of_raft_messages_is_refused_by_name() {
     let dir = TempDir::new("handshake-json");
     let m = Etcd::start(dir.path(), "m1", &[]);
     let json = br#"[{"from":2,"to":1,"term":9,"body":{"HeartbeatResponse":{"ctx":0}}}]"#;
-    let r = request(&m.peer, "POST", "/raft", &[("Content-Type", "application/json")], json);
+    let r = request(
+        &m.peer,
+        "POST",
+        "/raft",
+        &[("Content-Type", "application/json")],
+        json,
+    );
     assert_eq!(r.status, 400);
     assert!(r.text().contains("peer protocol 3"), "{}", r.text());
     let r = request(&m.peer, "POST", "/raft", &[], b"eRft\x07\x00");

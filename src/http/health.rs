@@ -8,8 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::bounded;
-
 use crate::httpd::{HttpClient, Response};
 use crate::server::requests::{ClientRequest, Reply};
 use crate::store::KeyPath;
@@ -35,7 +33,7 @@ impl HealthCheck {
 
     fn healthy(&self, gw: &Gateway) -> bool {
         let deadline = Instant::now() + self.budget;
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = crate::server::oneshot::oneshot();
         let read = ClientRequest::Read {
             key: KeyPath::parse("/"),
             recursive: false,
@@ -47,9 +45,9 @@ impl HealthCheck {
             return false;
         }
         match rx.recv_timeout(self.budget) {
-            Ok(Reply::Done { .. }) => true,
+            Some(Reply::Done { .. }) => true,
             // A follower: the leader must confirm it can serve.
-            Ok(Reply::Redirect { .. }) => self.leader_says_healthy(gw, deadline),
+            Some(Reply::Redirect { .. }) => self.leader_says_healthy(gw, deadline),
             _ => false,
         }
     }

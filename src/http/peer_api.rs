@@ -119,7 +119,7 @@ impl PeerApi {
     /// The leader confirms with a linearizable read that it can serve (a
     /// follower's `/health` asks here); a follower sends the asker on.
     fn health(&self, req: &Request) -> Response {
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = crate::server::oneshot::oneshot();
         if self
             .state
             .send(PeerRequest::QuorumRead { reply: tx })
@@ -128,8 +128,8 @@ impl PeerApi {
             return crate::http::health::unhealthy();
         }
         match rx.recv_timeout(HEALTH_WAIT) {
-            Ok(Reply::Done { .. }) => crate::http::health::healthy(),
-            Ok(Reply::Redirect { .. }) => match self.cluster().and_then(|v| v.leader) {
+            Some(Reply::Done { .. }) => crate::http::health::healthy(),
+            Some(Reply::Redirect { .. }) => match self.cluster().and_then(|v| v.leader) {
                 Some(leader) => reply::redirect(&leader.peer_url, &req.target),
                 None => crate::http::health::unhealthy(),
             },

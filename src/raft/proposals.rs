@@ -95,6 +95,15 @@ impl Raft {
         Ok(())
     }
 
+    /// A new leader that has not yet committed an entry of its term may
+    /// hold entries committed under an earlier leader (or before a restart,
+    /// whose commit index is not fsynced) that it has not applied: the
+    /// index to apply before its state is complete. None otherwise.
+    pub fn unsettled_leader_log(&self) -> Option<Index> {
+        (self.role == Role::Leader && self.log.term(self.log.committed) != Some(self.term))
+            .then(|| self.log.last_index())
+    }
+
     fn issue_read(&mut self, ctx: u64) {
         let committed = self.log.committed;
         let me = self.id;

@@ -7,6 +7,7 @@ use crossbeam_channel::Sender;
 use crate::raft::types::{Index, Term};
 use crate::store::{EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
+use super::oneshot::ReplySender;
 use super::stats::{LeaderStats, SelfStats};
 use crate::membership::{ClusterConfig, ConfigPatch, Member};
 
@@ -55,7 +56,7 @@ pub enum ClientRequest {
     /// A write: proposed to Raft on the leader, answered once applied.
     Write {
         cmd: StoreCommand,
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     /// A read. `linearizable` (consistent/quorum) confirms leadership with a
     /// quorum first and is redirected when this machine is not the leader.
@@ -64,7 +65,7 @@ pub enum ClientRequest {
         recursive: bool,
         sorted: bool,
         linearizable: bool,
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     Watch {
         key: KeyPath,
@@ -106,7 +107,7 @@ pub enum PeerRequest {
     },
     /// A linearizable read of `/` (the health check asks the leader).
     QuorumRead {
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     /// `GET /v2/admin/backup`: a copy of the data at the applied index.
     Backup {

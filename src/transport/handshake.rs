@@ -110,7 +110,10 @@ mod tests {
     fn only_our_protocol_is_spoken() {
         assert!(speaks(PEER_PROTOCOL));
         assert!(!speaks(2));
-        assert!(!speaks(3), "protocol 3's JSON batches are not read any more");
+        assert!(
+            !speaks(3),
+            "protocol 3's JSON batches are not read any more"
+        );
         assert!(!speaks(PEER_PROTOCOL + 1));
     }
 }

@@ -857,3 +857,28 @@ fn a_single_voter_answers_reads_at_once_once_its_term_has_a_commit() {
         }]
     );
 }
+
+#[test]
+fn a_new_leader_is_unsettled_until_an_entry_of_its_term_commits() {
+    let mut r = fresh(1, &[1]);
+    assert_eq!(
+        r.unsettled_leader_log(),
+        None,
+        "a follower has nothing to settle"
+    );
+    r.campaign();
+    let idx = r.propose(b"x".to_vec()).unwrap_or(0);
+    assert_eq!(
+        r.unsettled_leader_log(),
+        Some(idx),
+        "the whole log must apply first"
+    );
+    let rd = r.ready();
+    let last = rd
+        .entries
+        .last()
+        .cloned()
+        .unwrap_or_else(|| entry(0, 0, b""));
+    r.on_persisted(last.index, last.term);
+    assert_eq!(r.unsettled_leader_log(), None);
+}

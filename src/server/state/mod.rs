@@ -26,6 +26,7 @@ use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, Watc
 use super::clock::now_nanos;
 use super::command::Command;
 use super::mode::ModeCell;
+use super::oneshot::ReplySender;
 use super::outbox::Outbox;
 use super::requests::{
     ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply, WatchMessage,
@@ -69,7 +70,7 @@ pub struct Inputs {
 }
 
 enum Waiter {
-    Client(Sender<Reply>),
+    Client(ReplySender<Reply>),
     Join(Sender<JoinReply>),
     Config(Sender<ConfigReply>),
     /// A proposal of the machine's own (a removal, the founder's seed).
@@ -86,7 +87,7 @@ struct PendingRead {
     key: crate::store::KeyPath,
     recursive: bool,
     sorted: bool,
-    reply: Sender<Reply>,
+    reply: ReplySender<Reply>,
     deadline: u64,
 }
 
@@ -253,6 +254,10 @@ impl StateThread {
                 };
                 if linearizable {
                     self.start_linearizable_read(read);
+                } else if let Some(index) = self.raft.unsettled_leader_log() {
+                    // Just elected (or restarted alone): answer once what the
+                    // log held is applied, so no acknowledged write is missed.
+                    self.reads_waiting_apply.push((index, read));
                 } else {
                     self.answer_read(read);
                 }
@@ -396,7 +401,7 @@ impl StateThread {
         }
     }
 
-    fn propose_write(&mut self, cmd: StoreCommand, reply: Sender<Reply>) {
+    fn propose_write(&mut self, cmd: StoreCommand, reply: ReplySender<Reply>) {
         if !self.is_leader() {
             let _ = reply.send(self.not_leader_reply());
             return;

@@ -87,7 +87,9 @@ impl std::fmt::Display for DecodeError {
             DecodeError::Truncated { at } => write!(f, "truncated at byte {at}"),
             DecodeError::BadVarint { at } => write!(f, "bad number at byte {at}"),
             DecodeError::BadValue { at, what } => write!(f, "bad {what} at byte {at}"),
-            DecodeError::Trailing { at } => write!(f, "unexpected bytes after the batch at byte {at}"),
+            DecodeError::Trailing { at } => {
+                write!(f, "unexpected bytes after the batch at byte {at}")
+            }
         }
     }
 }
@@ -240,7 +242,12 @@ fn decode_body(r: &mut Reader) -> Result<MessageBody, DecodeError> {
                 let kind = match r.byte()? {
                     0 => EntryKind::Normal,
                     1 => EntryKind::ConfChange,
-                    _ => return Err(DecodeError::BadValue { at, what: "entry kind" }),
+                    _ => {
+                        return Err(DecodeError::BadValue {
+                            at,
+                            what: "entry kind",
+                        });
+                    }
                 };
                 let data = r.bytes()?.to_vec();
                 entries.push(Entry {

@@ -97,7 +97,17 @@ fn a_write_is_much_smaller_than_in_json() {
 
 #[test]
 fn varints_at_the_edges_round_trip() {
-    for v in [0, 1, 127, 128, 16_383, 16_384, u64::MAX >> 1, u64::MAX - 1, u64::MAX] {
+    for v in [
+        0,
+        1,
+        127,
+        128,
+        16_383,
+        16_384,
+        u64::MAX >> 1,
+        u64::MAX - 1,
+        u64::MAX,
+    ] {
         let m = vec![msg(MessageBody::HeartbeatResponse { ctx: v })];
         assert_eq!(decode(&encode(&m)).unwrap(), m, "{v}");
     }
@@ -158,9 +168,13 @@ fn malformed_fields_are_refused_with_their_offset() {
     let huge = head(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
     assert_eq!(decode(&huge), Err(DecodeError::Truncated { at: 5 }));
     // An eleven-byte varint, and a tenth byte above u64.
-    let long = head(&[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0]);
+    let long = head(&[
+        1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0,
+    ]);
     assert_eq!(decode(&long), Err(DecodeError::BadVarint { at: 6 }));
-    let over = head(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0]);
+    let over = head(&[
+        1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,
+    ]);
     assert_eq!(decode(&over), Err(DecodeError::BadVarint { at: 6 }));
     // An unknown tag, a boolean that is 2, an unknown entry kind.
     assert_eq!(
