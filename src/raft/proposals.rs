@@ -38,6 +38,34 @@ impl Raft {
         Ok(self.append_own(EntryKind::Normal, data))
     }
 
+    /// Append several entries at once; returns the index of the first (the
+    /// rest follow in order). One append per follower carries them all,
+    /// instead of one message, one follower Ready and one acknowledgement
+    /// per entry.
+    pub fn propose_batch(&mut self, data: Vec<Vec<u8>>) -> Result<Index, ProposeError> {
+        if self.role != Role::Leader {
+            return Err(self.not_leader());
+        }
+        let first = self.log.last_index() + 1;
+        let term = self.term;
+        let entries = data
+            .into_iter()
+            .zip(first..)
+            .map(|(data, index)| Entry {
+                term,
+                index,
+                kind: EntryKind::Normal,
+                data,
+            })
+            .collect();
+        self.log.append(entries);
+        self.broadcast_append(false);
+        if self.maybe_commit() {
+            self.broadcast_append(true);
+        }
+        Ok(first)
+    }
+
     /// Propose a single-member change; only one may be pending (unapplied) at a time.
     pub fn propose_conf_change(&mut self, cc: ConfChange) -> Result<Index, ProposeError> {
         self.propose_membership_change(cc, cc.encode())

@@ -6,6 +6,7 @@
 //! store and answers the clients waiting for them. It never blocks on IO:
 //! every channel it sends on is unbounded or owned by a thread that drains it.
 
+mod burst;
 mod membership;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -199,11 +200,11 @@ impl StateThread {
                     Err(_) => return,
                 },
                 recv(inputs.peer) -> r => match r {
-                    Ok(r) => self.on_peer(r),
+                    Ok(r) => self.on_peer_burst(r, &inputs.peer),
                     Err(_) => return,
                 },
                 recv(inputs.client) -> r => match r {
-                    Ok(r) => self.on_client(r),
+                    Ok(r) => self.on_client_burst(r, &inputs.client),
                     Err(_) => return,
                 },
                 recv(inputs.tick) -> _ => self.on_tick(),
