@@ -48,6 +48,37 @@ fn an_etcd_0_4_peer_is_refused_before_any_join() {
 }
 
 #[test]
+fn a_member_of_the_json_release_is_refused_before_any_join() {
+    // Peer protocol 3 sent Raft messages as JSON; ours are binary (4).
+    let log = refused_by("3", "text/plain", "200 OK");
+    assert!(
+        log.contains("answered 200 \"3\"") && log.contains("peer protocol 3; this etcd speaks 4"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_json_batch_of_raft_messages_is_refused_by_name() {
+    // What a member of the previous release (protocol 3) would post: it
+    // must be refused, never read as something else.
+    let dir = TempDir::new("handshake-json");
+    let m = Etcd::start(dir.path(), "m1", &[]);
+    let json = br#"[{"from":2,"to":1,"term":9,"body":{"HeartbeatResponse":{"ctx":0}}}]"#;
+    let r = request(
+        &m.peer,
+        "POST",
+        "/raft",
+        &[("Content-Type", "application/json")],
+        json,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("peer protocol 3"), "{}", r.text());
+    let r = request(&m.peer, "POST", "/raft", &[], b"eRft\x07\x00");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("peer protocol 7"), "{}", r.text());
+}
+
+#[test]
 fn an_etcd_3_peer_is_refused_before_any_join() {
     let log = refused_by(
         r#"{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}"#,
@@ -68,12 +99,12 @@ fn the_peer_port_answers_the_version_endpoints() {
     let dir = TempDir::new("handshake-ok");
     let m = Etcd::start(dir.path(), "m1", &[]);
     let r = request(&m.peer, "GET", "/version", &[], b"");
-    assert_eq!((r.status, r.text().as_str()), (200, "3"));
+    assert_eq!((r.status, r.text().as_str()), (200, "4"));
     assert_eq!(
-        request(&m.peer, "GET", "/version/3/check", &[], b"").status,
+        request(&m.peer, "GET", "/version/4/check", &[], b"").status,
         200
     );
-    for other in ["2", "4", "0"] {
+    for other in ["2", "3", "5", "0"] {
         let r = request(&m.peer, "GET", &format!("/version/{other}/check"), &[], b"");
         assert_eq!(r.status, 403, "{other}");
     }

@@ -156,10 +156,10 @@ fn five_machines_with_active_size_three_give_three_members_and_two_standbys() {
     // Its peer port: the version handshake, and the leader for the rest.
     assert_eq!(
         request(&standby.peer, "GET", "/version", &[], b"").text(),
-        "3"
+        "4"
     );
     assert_eq!(
-        request(&standby.peer, "GET", "/version/3/check", &[], b"").status,
+        request(&standby.peer, "GET", "/version/4/check", &[], b"").status,
         200
     );
     assert_eq!(

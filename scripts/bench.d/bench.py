@@ -31,6 +31,10 @@ DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 FAILOVER_TRIALS = int(os.environ.get("BENCH_FAILOVER_TRIALS", "3"))
+# Cluster sizes measured for throughput (1 = the single-machine scenarios).
+MACHINES = [int(n) for n in os.environ.get("BENCH_MACHINES", "1 3 5").split()]
+# Failover, startup and RSS; BENCH_EXTRAS=0 measures throughput only.
+EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
 STARTUP_TRIALS = 5
 READ_KEYS = 1000
 RSS_KEYS = 10000
@@ -256,9 +260,12 @@ def measure(targets, mode, conns):
         for target, servers in targets.values():
             run_wrk(target, servers, mode, conns, WARMUP)
     runs = {kind: [] for kind in targets}
+    order = list(targets)
     for _ in range(REPEATS):
-        for kind, (target, servers) in targets.items():
+        for kind in order:
+            target, servers = targets[kind]
             runs[kind].append(run_wrk(target, servers, mode, conns, DURATION))
+        order.reverse()  # ABBA: neither kind always runs right after the other's load
     out = {}
     for kind, rs in runs.items():
         res = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "srv_cpu", "gen_cpu")}
@@ -297,22 +304,22 @@ def single_machine(kinds):
             kill(srv.proc)
 
 
-def start_cluster(kind):
+def start_cluster(kind, n=3):
     if kind == "ours":
         ms = []
-        for i in (1, 2, 3):
+        for i in range(1, n + 1):
             peers = ms[0].peer if ms else None
             ms.append(start_ours(f"m{i}", fresh_dir(f"ours-m{i}"), peers))
             me = ms[-1]
             wait_until(lambda: any(request("GET", m.client, f"/v2/keys/_etcd/machines/{me.name}")[0] == 200
                                    for m in ms), 30, what=f"{me.name} registered")
         return ms
-    clients = [f"127.0.0.1:{free_port()}" for _ in range(3)]
-    peers = [f"127.0.0.1:{free_port()}" for _ in range(3)]
-    cluster = ",".join(f"m{i + 1}=http://{peers[i]}" for i in range(3))
+    clients = [f"127.0.0.1:{free_port()}" for _ in range(n)]
+    peers = [f"127.0.0.1:{free_port()}" for _ in range(n)]
+    cluster = ",".join(f"m{i + 1}=http://{peers[i]}" for i in range(n))
     token = "bench-cluster-" + os.path.basename(fresh_dir("ref-token"))
     ms = [start_ref(f"m{i + 1}", fresh_dir(f"ref-m{i + 1}"), cluster, clients[i], peers[i], token)
-          for i in range(3)]
+          for i in range(n)]
     for m in ms:
         wait_ready(m)
     return ms
@@ -398,16 +405,16 @@ def put_following_redirect(hostport, path):
     return None
 
 
-def cluster(kinds):
+def cluster(kinds, n=3, failover_trials=FAILOVER_TRIALS):
     """Throughput through each kind's leader (clusters up side by side, runs interleaved),
     then failover trials one kind at a time, on a fresh cluster for every trial after the first."""
-    log(f"three-machine clusters: {', '.join(kinds)}")
+    log(f"{n}-machine clusters: {', '.join(kinds)}")
     res = {kind: {"failover": []} for kind in kinds}
     clusters = {}
     try:
         for kind in kinds:
             try:
-                clusters[kind] = start_cluster(kind)
+                clusters[kind] = start_cluster(kind, n)
             except RuntimeError as e:
                 if kind == "ours":
                     raise
@@ -416,16 +423,17 @@ def cluster(kinds):
         leaders = {kind: find_leader(ms) for kind, ms in clusters.items()}
         for kind, leader in leaders.items():
             log(f"  {kind} leader is {leader.name}")
+            put_keys(leader, range(READ_KEYS))
         targets = {kind: (leaders[kind], ms) for kind, ms in clusters.items()}
-        for key, conns in (("write1", 1), ("write64", 64)):
-            for kind, r in measure(targets, "put", conns).items():
+        for key, mode, conns in (("write1", "put", 1), ("write64", "put", 64), ("read64", "get", 64)):
+            for kind, r in measure(targets, mode, conns).items():
                 res[kind][key] = r
         for kind in list(clusters):
-            for trial in range(FAILOVER_TRIALS):
+            for trial in range(failover_trials):
                 if trial > 0:
                     for m in clusters[kind]:
                         kill(m.proc)
-                    clusters[kind] = start_cluster(kind)
+                    clusters[kind] = start_cluster(kind, n)
                     leaders[kind] = find_leader(clusters[kind])
                 # Let the cluster settle so the kill lands on a steady leader.
                 time.sleep(0.5)
@@ -621,9 +629,12 @@ def report(ours, ref, meta):
     add("| scenario | clients | ours req/s | ours p50 ms | ours p99 ms | ref req/s | ref p50 ms | ref p99 ms "
         "| req/s ours/ref | p50 ours/ref | ours srv/gen CPU % | ref srv/gen CPU % |")
     add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    rows = [("single: PUT", "single", "write1", 1), ("single: PUT", "single", "write64", 64),
-            ("single: GET", "single", "read64", 64), ("3-machine: PUT via leader", "cluster", "write1", 1),
-            ("3-machine: PUT via leader", "cluster", "write64", 64)]
+    rows = []
+    for n in MACHINES:
+        group = "single" if n == 1 else f"cluster{n}"
+        where = "1 machine" if n == 1 else f"{n} machines, via leader"
+        rows += [(f"{where}: PUT", group, "write1", 1), (f"{where}: PUT", group, "write64", 64),
+                 (f"{where}: GET", group, "read64", 64)]
     for label, group, key, conns in rows:
         o = ours.get(group, {}).get(key)
         r = ref.get(group, {}).get(key)
@@ -641,11 +652,11 @@ def report(ours, ref, meta):
     add("|---|---:|---:|---:|")
 
     def fo(res, i):
-        xs = res.get("cluster", {}).get("failover") or []
+        xs = res.get("cluster3", {}).get("failover") or []
         return statistics.median(x[i] for x in xs) if xs else None
 
     def all_fo(res, i):
-        xs = res.get("cluster", {}).get("failover") or []
+        xs = res.get("cluster3", {}).get("failover") or []
         return " (" + ", ".join(f"{x[i]:.0f}" for x in xs) + ")" if xs else ""
 
     for label, i in (("failover: kill -9 leader → survivor names new leader (ms, median; trials)", 0),
@@ -669,8 +680,9 @@ def report(ours, ref, meta):
         f"{fmt(ceil and ceil['rps'], '.0f')} req/s against ours, {fmt(rceil and rceil['rps'], '.0f')} against ref. "
         f"A scenario well below the ceiling was not held back by the generator.")
     saturation = []
+    groups = ["single"] + [f"cluster{n}" for n in MACHINES if n > 1]
     for k, res in (("ours", ours), ("ref", ref)):
-        for g in ("single", "cluster"):
+        for g in groups:
             for s_, x in res.get(g, {}).items():
                 if isinstance(x, dict) and "gen_cpu" in x and s_ != "ceiling":
                     threads = 1 if s_.endswith("1") else min(CORES, 64)
@@ -680,7 +692,7 @@ def report(ours, ref, meta):
         add(f"- wrk's busiest scenario ({worst[2]} {worst[3]} {worst[4]}) kept its threads {worst[0]:.0f}% busy "
             f"({worst[1]:.0f} µs of wrk CPU per request); a saturated generator would sit near 100%.")
     add(f"- CPU columns: server(s) / wrk CPU during the run, % of one core ({CORES} cores = {CORES * 100}%).")
-    bad = [(k, g, s) for k, res in (("ours", ours), ("ref", ref)) for g in ("single", "cluster")
+    bad = [(k, g, s) for k, res in (("ours", ours), ("ref", ref)) for g in groups
            for s, x in res.get(g, {}).items() if isinstance(x, dict) and x.get("bad")]
     add("- Answers other than 200/201 (or socket errors/timeouts) during measured runs: "
         + ("none." if not bad else ", ".join(f"{k} {g} {s}: {ours_or(k, ours, ref)[g][s]['bad']}"
@@ -704,17 +716,22 @@ def main():
     if os.environ.get("BENCH_ONLY") == "reads":
         return reads_only(kinds, out_path)
     try:
-        for kind, r in single_machine(kinds).items():
-            (ours if kind == "ours" else ref)["single"] = r
-        for kind, r in cluster(kinds).items():
-            (ours if kind == "ours" else ref)["cluster"] = r
-            if "error" in r:
-                notes.append(f"Reference cluster not measured: {r['error']}.")
-        for kind, r in spread_reads(kinds).items():
-            (ours if kind == "ours" else ref)["spread"] = r
-        ours["start"] = startup_and_rss("ours")
-        if REF_BIN:
-            ref["start"] = startup_and_rss("ref")
+        if 1 in MACHINES:
+            for kind, r in single_machine(kinds).items():
+                (ours if kind == "ours" else ref)["single"] = r
+        for n in (m for m in MACHINES if m > 1):
+            trials = FAILOVER_TRIALS if (EXTRAS and n == 3) else 0
+            for kind, r in cluster(kinds, n, trials).items():
+                (ours if kind == "ours" else ref)[f"cluster{n}"] = r
+                if "error" in r:
+                    notes.append(f"Reference {n}-machine cluster not measured: {r['error']}.")
+        if 3 in MACHINES:
+            for kind, r in spread_reads(kinds).items():
+                (ours if kind == "ours" else ref)["spread"] = r
+        if EXTRAS:
+            ours["start"] = startup_and_rss("ours")
+            if REF_BIN:
+                ref["start"] = startup_and_rss("ref")
     except BaseException as e:
         cleanup(failed=not isinstance(e, (SystemExit, KeyboardInterrupt)))  # interrupted: no log dump
         raise

@@ -11,7 +11,8 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use super::auth::guard::Guard;
 use crate::httpd::{Request, Responder, Response};
 use crate::server::mode::ModeCell;
-use crate::server::requests::{ClientRequest, ClusterView};
+use crate::server::oneshot::ReplyReceiver;
+use crate::server::requests::{ClientRequest, ClusterView, Reply};
 
 #[derive(Clone)]
 pub struct Gateway {
@@ -78,6 +79,14 @@ impl Gateway {
             return None;
         }
         rx.recv_timeout(self.answer_timeout).ok()
+    }
+
+    /// `ask` for a write or read: the answer comes through a oneshot.
+    pub fn ask_reply(&self, req: ClientRequest, rx: &ReplyReceiver<Reply>) -> Option<Reply> {
+        if !self.submit(req) {
+            return None;
+        }
+        rx.recv_timeout(self.answer_timeout)
     }
 
     pub fn cluster(&self) -> Option<ClusterView> {

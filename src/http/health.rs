@@ -8,8 +8,6 @@
 
 use std::time::Duration;
 
-use crossbeam_channel::bounded;
-
 use crate::httpd::Response;
 use crate::server::requests::{ClientRequest, Reply};
 use crate::store::KeyPath;
@@ -31,7 +29,7 @@ impl HealthCheck {
     }
 
     fn healthy(&self, gw: &Gateway) -> bool {
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = crate::server::oneshot::oneshot();
         let read = ClientRequest::Read {
             key: KeyPath::parse("/"),
             recursive: false,
@@ -39,7 +37,7 @@ impl HealthCheck {
             linearizable: true,
             reply: tx,
         };
-        gw.submit(read) && matches!(rx.recv_timeout(self.budget), Ok(Reply::Done { .. }))
+        gw.submit(read) && matches!(rx.recv_timeout(self.budget), Some(Reply::Done { .. }))
     }
 }
 

@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 
 use crate::httpd::{Request, Responder, Response};
+use crate::server::oneshot::oneshot;
 use crate::server::requests::{ClientRequest, Position, Reply, WatchMessage};
 use crate::store::{ErrorCode, EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
@@ -49,8 +50,8 @@ pub fn check_not_reserved(key: &KeyPath, deleting: bool, index: u64) -> Result<(
 /// Proposes a write and waits for it to be applied (or refused, or sent
 /// to the leader). None: the state thread did not answer in time.
 pub fn ask_write(gw: &Gateway, cmd: StoreCommand) -> Option<Reply> {
-    let (tx, rx) = bounded(1);
-    gw.ask(ClientRequest::Write { cmd, reply: tx }, &rx)
+    let (tx, rx) = oneshot();
+    gw.ask_reply(ClientRequest::Write { cmd, reply: tx }, &rx)
 }
 
 /// Reads a key. `linearizable` waits for a ReadIndex round (on any member)
@@ -62,7 +63,7 @@ pub fn ask_read(
     sorted: bool,
     linearizable: bool,
 ) -> Option<Reply> {
-    let (tx, rx) = bounded(1);
+    let (tx, rx) = oneshot();
     let request = ClientRequest::Read {
         key,
         recursive,
@@ -70,7 +71,7 @@ pub fn ask_read(
         linearizable,
         reply: tx,
     };
-    gw.ask(request, &rx)
+    gw.ask_reply(request, &rx)
 }
 
 /// The response to a write or read answer: `done` renders a success in the

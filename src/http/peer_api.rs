@@ -127,7 +127,7 @@ impl PeerApi {
     /// A linearizable read completes here (any member: a follower asks its
     /// leader for the read index), so the cluster can serve right now.
     fn health(&self) -> Response {
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = crate::server::oneshot::oneshot();
         if self
             .state
             .send(PeerRequest::QuorumRead { reply: tx })
@@ -136,13 +136,13 @@ impl PeerApi {
             return crate::http::health::unhealthy();
         }
         match rx.recv_timeout(HEALTH_WAIT) {
-            Ok(Reply::Done { .. }) => crate::http::health::healthy(),
+            Some(Reply::Done { .. }) => crate::http::health::healthy(),
             _ => crate::http::health::unhealthy(),
         }
     }
 
     fn raft(&self, req: &Request) -> Response {
-        match serde_json::from_slice(&req.body) {
+        match crate::transport::codec::decode(&req.body) {
             Ok(msgs) => match self.state.send(PeerRequest::Raft(msgs)) {
                 Ok(()) => reply::text(204, ""),
                 Err(_) => reply::text(503, "shutting down\n"),
@@ -282,8 +282,9 @@ mod tests {
     fn every_mode_answers_the_version_handshake() {
         for mode in [Mode::Starting, Mode::Member, Mode::Standby { leader: None }] {
             let api = api(mode);
-            assert_eq!(call(&api, "GET", "/version", b"").body, b"3");
-            assert_eq!(call(&api, "GET", "/version/3/check", b"").status, 200);
+            assert_eq!(call(&api, "GET", "/version", b"").body, b"4");
+            assert_eq!(call(&api, "GET", "/version/4/check", b"").status, 200);
+            assert_eq!(call(&api, "GET", "/version/3/check", b"").status, 403);
             assert_eq!(call(&api, "GET", "/version/2/check", b"").status, 403);
             assert_eq!(
                 call(&api, "GET", "/version/99999999999999/check", b"").status,

@@ -37,6 +37,34 @@ impl Raft {
         Ok(self.append_own(EntryKind::Normal, data))
     }
 
+    /// Append several entries at once; returns the index of the first (the
+    /// rest follow in order). One append per follower carries them all,
+    /// instead of one message, one follower Ready and one acknowledgement
+    /// per entry.
+    pub fn propose_batch(&mut self, data: Vec<Vec<u8>>) -> Result<Index, ProposeError> {
+        if self.role != Role::Leader {
+            return Err(self.not_leader());
+        }
+        let first = self.log.last_index() + 1;
+        let term = self.term;
+        let entries = data
+            .into_iter()
+            .zip(first..)
+            .map(|(data, index)| Entry {
+                term,
+                index,
+                kind: EntryKind::Normal,
+                data,
+            })
+            .collect();
+        self.log.append(entries);
+        self.broadcast_append(false);
+        if self.maybe_commit() {
+            self.broadcast_append(true);
+        }
+        Ok(first)
+    }
+
     /// Propose a single-member change; only one may be pending (unapplied) at a time.
     pub fn propose_conf_change(&mut self, cc: ConfChange) -> Result<Index, ProposeError> {
         self.propose_membership_change(cc, cc.encode())
@@ -77,5 +105,14 @@ impl Raft {
     /// leader counts everything in its log as possibly pending).
     pub fn membership_change_pending(&self) -> bool {
         self.pending_conf_index > self.log.applied
+    }
+
+    /// A new leader that has not yet committed an entry of its term may
+    /// hold entries committed under an earlier leader (or before a restart,
+    /// whose commit index is not fsynced) that it has not applied: the
+    /// index to apply before its state is complete. None otherwise.
+    pub fn unsettled_leader_log(&self) -> Option<Index> {
+        (self.role == Role::Leader && self.log.term(self.log.committed) != Some(self.term))
+            .then(|| self.log.last_index())
     }
 }

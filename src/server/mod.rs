@@ -7,6 +7,7 @@ pub mod boot;
 pub mod clock;
 pub mod command;
 pub mod mode;
+pub mod oneshot;
 pub mod outbox;
 pub mod replica;
 pub mod requests;

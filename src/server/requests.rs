@@ -8,6 +8,7 @@ use crate::auth::{AuthCommand, AuthError, AuthOutcome};
 use crate::raft::types::{Index, Term};
 use crate::store::{EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
+use super::oneshot::ReplySender;
 use super::stats::{LeaderStats, SelfStats};
 use crate::membership::{ClusterConfig, ConfigPatch, Member};
 
@@ -56,7 +57,7 @@ pub enum ClientRequest {
     /// A write: proposed to Raft on the leader, answered once applied.
     Write {
         cmd: StoreCommand,
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     /// A read. `linearizable` (consistent/quorum) waits for a ReadIndex
     /// round (the leader confirms with a quorum; a follower asks the leader)
@@ -66,7 +67,7 @@ pub enum ClientRequest {
         recursive: bool,
         sorted: bool,
         linearizable: bool,
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     Watch {
         key: KeyPath,
@@ -128,7 +129,7 @@ pub enum PeerRequest {
     },
     /// A linearizable read of `/` (`GET /v2/admin/health` on the peer port).
     QuorumRead {
-        reply: Sender<Reply>,
+        reply: ReplySender<Reply>,
     },
     /// `GET /v2/admin/backup`: a copy of the data at the applied index.
     Backup {

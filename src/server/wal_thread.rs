@@ -3,6 +3,14 @@
 //! covers them all with one `fdatasync` (group commit), then tells the state
 //! thread how far the log is durable, handing back the messages that were
 //! waiting for that (vote grants, append acknowledgements).
+//!
+//! Only what Raft needs on disk is fsynced: entries, snapshots, and a hard
+//! state whose term or vote changed. A hard state that only moves the commit
+//! index is written (it survives kill -9) but rides on the next fsync: commit
+//! is volatile in Raft, a restarted member learns it again from the leader,
+//! and syncing it on its own put a second fsync in front of every next write
+//! (the leader's and each follower's WAL were busy with the previous write's
+//! commit when the next write's entry arrived).
 
 use crossbeam_channel::{Receiver, Sender};
 use log::{error, info};
@@ -37,11 +45,13 @@ pub struct Persisted {
 /// machine that cannot make its log durable must not keep acknowledging.
 pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Sender<Persisted>) {
     let (mut last_index, mut last_term) = last;
+    let mut written = wal.hard_state();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter());
         let mut then_send = Vec::new();
         let mut wrote = false;
+        let mut must_sync = false;
         for job in batch {
             let result = match job {
                 WalJob::Persist {
@@ -53,6 +63,7 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                     then_send.extend(msgs);
                     let mut r = Ok(());
                     if let Some(snap) = snapshot {
+                        must_sync = true;
                         last_index = snap.meta.index;
                         last_term = snap.meta.term;
                         r = wal.save_snapshot(&snap, true);
@@ -69,6 +80,11 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                             last_term = e.term;
                         }
                         wrote = true;
+                        must_sync |= !entries.is_empty()
+                            || hard_state.is_some_and(|hs| !same_vote(&hs, &written));
+                        if let Some(hs) = hard_state {
+                            written = hs;
+                        }
                         // What the records carry, near enough for a rate.
                         let bytes: usize = entries.iter().map(|e| e.data.len() + 24).sum();
                         crate::metrics::global().wal_write_bytes.add(bytes as u64);
@@ -89,7 +105,7 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                 fatal(&e);
             }
         }
-        if wrote {
+        if must_sync {
             let started = std::time::Instant::now();
             if let Err(e) = wal.sync() {
                 fatal(&e);
@@ -97,6 +113,8 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
             crate::metrics::global()
                 .wal_fsync_duration
                 .observe(started.elapsed());
+        } else if wrote && let Err(e) = wal.flush() {
+            fatal(&e);
         }
         let report = Persisted {
             index: last_index,
@@ -107,6 +125,12 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
             return;
         }
     }
+}
+
+/// Term and vote are what a member promised; only they must be durable
+/// before it answers anyone.
+fn same_vote(a: &HardState, b: &HardState) -> bool {
+    a.term == b.term && a.vote == b.vote
 }
 
 fn fatal(e: &std::io::Error) -> ! {

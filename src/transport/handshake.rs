@@ -10,9 +10,10 @@
 
 use crate::httpd::HttpClient;
 
-/// Our peer protocol: JSON batches of Raft messages on `POST /raft`, joins
-/// on `PUT /join` answered with the member list. (etcd 0.4's was 2.)
-pub const PEER_PROTOCOL: u32 = 3;
+/// Our peer protocol: binary batches of Raft messages on `POST /raft`
+/// (`transport::codec`), joins on `PUT /join` answered with the member
+/// list. 3 was the same with JSON batches; etcd 0.4's was 2.
+pub const PEER_PROTOCOL: u32 = super::codec::VERSION as u32;
 
 /// Whether this machine can talk to a peer speaking protocol `n`.
 pub fn speaks(n: u32) -> bool {
@@ -109,6 +110,10 @@ mod tests {
     fn only_our_protocol_is_spoken() {
         assert!(speaks(PEER_PROTOCOL));
         assert!(!speaks(2));
+        assert!(
+            !speaks(3),
+            "protocol 3's JSON batches are not read any more"
+        );
         assert!(!speaks(PEER_PROTOCOL + 1));
     }
 }

@@ -3,6 +3,7 @@
 //! connection, so a slow or dead member never blocks the state thread or the
 //! other members. Also the small join client a new machine uses.
 
+pub mod codec;
 pub mod handshake;
 pub mod join;
 pub mod senders;

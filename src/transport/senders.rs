@@ -143,15 +143,23 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
         let has_append = batch
             .iter()
             .any(|m| matches!(m.body, crate::raft::MessageBody::Append { .. }));
-        let body = serde_json::to_vec(&batch).unwrap_or_default();
+        let body = super::codec::encode(&batch);
         let started = Instant::now();
         let outcome = match client.request(
             "POST",
             "/raft",
-            &[("Content-Type", "application/json")],
+            &[("Content-Type", super::codec::CONTENT_TYPE)],
             &body,
         ) {
             Ok(resp) if resp.status / 100 == 2 => Ok(()),
+            // A member of another release cannot read our batches: say so,
+            // through the version handshake, rather than "unreachable".
+            Ok(resp) if resp.status == 400 => Err(match super::handshake::check(&mut client) {
+                Err(super::handshake::HandshakeError::Foreign { answer, what }) => {
+                    format!("speaks another peer protocol ({what}; its /version answered {answer})")
+                }
+                _ => refusal(&resp),
+            }),
             Ok(resp) => Err(refusal(&resp)),
             Err(e) => Err(crate::tls::describe(&e)),
         };
@@ -193,8 +201,9 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
 }
 
 fn log_unreachable(name: &str, addr: &str, reason: &str) {
-    // A TLS failure is a configuration problem, not an outage: warn.
-    if reason.starts_with("TLS") {
+    // A TLS failure or another release is a configuration problem, not an
+    // outage: warn.
+    if reason.starts_with("TLS") || reason.starts_with("speaks another") {
         warn!("peer {name} ({addr}) is unreachable: {reason}; retrying with backoff");
     } else {
         info!("peer {name} ({addr}) is unreachable: {reason}; retrying with backoff");

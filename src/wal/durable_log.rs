@@ -206,6 +206,19 @@ impl Wal {
         Ok(())
     }
 
+    /// Hands everything appended so far to the kernel without waiting for
+    /// the disk: it survives the process (kill -9), not a power loss. For
+    /// records Raft does not need durable (a hard state that only moves the
+    /// commit index, which a restarted member learns again from its leader).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The newest hard state appended (durable or not).
+    pub fn hard_state(&self) -> HardState {
+        self.hard_state
+    }
+
     /// Makes everything appended so far durable: flush, then fdatasync of
     /// the current segment (earlier segments were synced when rotated out).
     pub fn sync(&mut self) -> io::Result<()> {

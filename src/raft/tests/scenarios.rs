@@ -855,3 +855,69 @@ fn a_single_voter_answers_reads_at_once_once_its_term_has_a_commit() {
         }]
     );
 }
+
+#[test]
+fn a_new_leader_is_unsettled_until_an_entry_of_its_term_commits() {
+    let mut r = fresh(1, &[1]);
+    assert_eq!(
+        r.unsettled_leader_log(),
+        None,
+        "a follower has nothing to settle"
+    );
+    r.campaign();
+    let idx = r.propose(b"x".to_vec()).unwrap_or(0);
+    assert_eq!(
+        r.unsettled_leader_log(),
+        Some(idx),
+        "the whole log must apply first"
+    );
+    let rd = r.ready();
+    let last = rd
+        .entries
+        .last()
+        .cloned()
+        .unwrap_or_else(|| entry(0, 0, b""));
+    r.on_persisted(last.index, last.term);
+    assert_eq!(r.unsettled_leader_log(), None);
+}
+
+#[test]
+fn a_batch_of_proposals_travels_in_one_append_per_follower() {
+    let cfg = Config {
+        max_batch_bytes: 1 << 20,
+        ..test_config(1)
+    };
+    let mut c = Cluster::with_config(5, &[1, 2, 3], cfg);
+    c.raft(1).campaign();
+    // Elect, then let the followers acknowledge the leader's first entry so
+    // both stream (Replicate) rather than probe.
+    for _ in 0..20 {
+        c.settle();
+        c.deliver_all();
+        for id in [1, 2, 3] {
+            while c.flush_one(id) {}
+        }
+    }
+    c.settle();
+    assert_eq!(c.leaders(), vec![1]);
+    let first = c
+        .raft(1)
+        .propose_batch(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+        .expect("leader");
+    let rd = c.raft(1).ready();
+    let indices: Vec<Index> = rd.entries.iter().map(|e| e.index).collect();
+    assert_eq!(indices, vec![first, first + 1, first + 2]);
+    let appends: Vec<usize> = rd
+        .messages
+        .iter()
+        .filter_map(|m| match &m.body {
+            MessageBody::Append { entries, .. } => Some(entries.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        appends,
+        vec![3, 3],
+        "one append of three entries to each follower"
+    );
+}

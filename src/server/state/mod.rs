@@ -7,6 +7,7 @@
 //! every channel it sends on is unbounded or owned by a thread that drains it.
 
 mod auth;
+mod burst;
 mod membership;
 mod reads;
 
@@ -29,6 +30,7 @@ use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, Watc
 use super::clock::now_nanos;
 use super::command::Command;
 use super::mode::ModeCell;
+use super::oneshot::ReplySender;
 use super::outbox::Outbox;
 use super::requests::{
     AuthReply, ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply,
@@ -77,7 +79,7 @@ pub struct Inputs {
 }
 
 enum Waiter {
-    Client(Sender<Reply>),
+    Client(ReplySender<Reply>),
     Join(Sender<JoinReply>),
     Config(Sender<ConfigReply>),
     Auth(Sender<AuthReply>),
@@ -198,11 +200,11 @@ impl StateThread {
                     Err(_) => return,
                 },
                 recv(inputs.peer) -> r => match r {
-                    Ok(r) => self.on_peer(r),
+                    Ok(r) => self.on_peer_burst(r, &inputs.peer),
                     Err(_) => return,
                 },
                 recv(inputs.client) -> r => match r {
-                    Ok(r) => self.on_client(r),
+                    Ok(r) => self.on_client_burst(r, &inputs.client),
                     Err(_) => return,
                 },
                 recv(inputs.tick) -> _ => self.on_tick(),
@@ -253,6 +255,10 @@ impl StateThread {
                 };
                 if linearizable {
                     self.start_linearizable_read(read);
+                } else if let Some(index) = self.raft.unsettled_leader_log() {
+                    // Just elected (or restarted alone): answer once what the
+                    // log held is applied, so no acknowledged write is missed.
+                    self.reads.wait_for_apply(index, read);
                 } else {
                     self.answer_read(read);
                 }
@@ -400,7 +406,7 @@ impl StateThread {
         }
     }
 
-    fn propose_write(&mut self, cmd: StoreCommand, reply: Sender<Reply>) {
+    fn propose_write(&mut self, cmd: StoreCommand, reply: ReplySender<Reply>) {
         if !self.is_leader() {
             let _ = reply.send(self.not_leader_reply());
             return;

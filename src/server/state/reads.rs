@@ -7,10 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crossbeam_channel::Sender;
-
 use crate::raft::ReadState;
 use crate::raft::types::Index;
+use crate::server::oneshot::ReplySender;
 use crate::server::requests::Reply;
 use crate::store::KeyPath;
 
@@ -18,7 +17,7 @@ pub(super) struct PendingRead {
     pub key: KeyPath,
     pub recursive: bool,
     pub sorted: bool,
-    pub reply: Sender<Reply>,
+    pub reply: ReplySender<Reply>,
     /// In ticks of the state thread.
     pub deadline: u64,
 }
@@ -64,6 +63,12 @@ impl ReadWaiters {
         None
     }
 
+    /// A read to answer once `index` is applied (a plain read on a leader
+    /// that has not applied its whole log yet).
+    pub fn wait_for_apply(&mut self, index: Index, read: PendingRead) {
+        self.applying.push((index, read));
+    }
+
     /// Raft gave up on `ctx`.
     pub fn dropped(&mut self, ctx: u64) -> Option<PendingRead> {
         self.asked.remove(&ctx)
@@ -103,8 +108,8 @@ impl ReadWaiters {
 mod tests {
     use super::*;
 
-    fn read(deadline: u64) -> (PendingRead, crossbeam_channel::Receiver<Reply>) {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+    fn read(deadline: u64) -> (PendingRead, crate::server::oneshot::ReplyReceiver<Reply>) {
+        let (tx, rx) = crate::server::oneshot::oneshot();
         let r = PendingRead {
             key: KeyPath::parse("/k"),
             recursive: false,
