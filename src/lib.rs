@@ -21,12 +21,18 @@
 //! - [`backup`]: backup files (online, offline) and restoring one as a new
 //!   cluster;
 //! - [`datadir`]: what a stopped member's data dir holds, read without
-//!   changing it (`-inspect`, offline backups).
+//!   changing it (`-inspect`, offline backups);
+//! - `fuzzing` (only with the `fuzzing` feature, and in tests): the bodies
+//!   of the fuzz targets in `fuzz/`, replayed over `testdata/fuzz/` by
+//!   `cargo test`.
 pub mod backup;
 pub mod cluster;
 pub mod config;
 pub mod datadir;
 pub mod discovery;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod httpd;
 pub mod legacy;
