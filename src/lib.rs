@@ -1,6 +1,8 @@
 //! etcd 0.4's v2 keys API and clustering, in Rust.
 //!
 //! Where to look, by the path of a request:
+//! - [`auth`]: v2 users, roles and permission checks (etcd 2.x's auth), with
+//!   password hashing and credential checks;
 //! - [`httpd`]: our small HTTP/1.1 layer (connections, size caps, timeouts);
 //! - [`http`]: where a request enters and is validated (client and peer APIs);
 //! - [`server`]: the state thread, where a write becomes a Raft log entry and
@@ -27,6 +29,7 @@
 //! - `fuzzing` (only with the `fuzzing` feature, and in tests): the bodies
 //!   of the fuzz targets in `fuzz/`, replayed over `testdata/fuzz/` by
 //!   `cargo test`.
+pub mod auth;
 pub mod backup;
 pub mod cluster;
 pub mod config;

@@ -65,6 +65,7 @@ fn check_file(bytes: &[u8]) {
         taken_by: header.taken_by.clone(),
         taken_at: 0,
         origin: Origin::Offline,
+        auth: header.auth.clone(),
     };
     let mut file = Vec::new();
     write(&mut file, &source, &mut |_, _| {}).expect("writing to memory");
@@ -72,6 +73,7 @@ fn check_file(bytes: &[u8]) {
     assert_eq!(listing(&again.key_space), listing(&backup.key_space));
     assert_eq!(again.header.store_index, header.store_index);
     assert_eq!(again.header.config, header.config);
+    assert_eq!(again.header.auth, header.auth, "users and roles round trip");
     assert_eq!(
         (again.header.raft_index, again.header.raft_term),
         (header.raft_index, header.raft_term)
@@ -85,12 +87,17 @@ fn check_file(bytes: &[u8]) {
 /// What `-restore` writes into the new data dir, read as a restart reads it.
 fn check_restore(backup: Backup) {
     let store_index = backup.header.store_index;
+    let auth = backup.header.auth.clone();
     let me = Member::new("m1", "http://127.0.0.1:7001", "http://127.0.0.1:4001");
     let (snapshot, restored) = build_snapshot(backup, &me);
     assert_eq!(restored.store_index, store_index);
     assert!(snapshot.meta.index >= 1 && snapshot.meta.term >= 1);
     let data = SnapshotData::decode(&snapshot.data).expect("a restored snapshot decodes");
     assert_eq!(data.members.len(), 1);
+    assert_eq!(
+        data.auth, auth,
+        "a restore keeps the backup's users and roles"
+    );
     let mut store = Store::new();
     store
         .restore(&data.store)

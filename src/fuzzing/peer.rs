@@ -6,12 +6,17 @@
 //! a follower and a leader the way the state thread does it (persist,
 //! apply committed entries, install snapshots). A peer is trusted to
 //! speak Raft, not to be right: nothing it sends may panic a replica.
+//!
+//! The peer codec may change (a binary encoding): `peer_message` is the
+//! one entry point, and the only codec-specific line is the batch round
+//! trip (`encode_batch`); the rest goes through `PeerApi` as it is.
 
 use std::time::Duration;
 
 use crossbeam_channel::unbounded;
 
 use super::store::apply_entry;
+use crate::http::auth::guard::Guard;
 use crate::http::peer_api::PeerApi;
 use crate::httpd::{Request, call_in_memory};
 use crate::membership::{ClusterConfig, ConfigPatch};
@@ -99,12 +104,23 @@ fn step_all(mut raft: Raft, msgs: &[Message]) {
     }
 }
 
+/// The wire form of a batch, as `POST /raft` carries it (JSON today).
+fn encode_batch(msgs: &[Message]) -> Vec<u8> {
+    serde_json::to_vec(msgs).unwrap_or_default()
+}
+
+fn decode_batch(bytes: &[u8]) -> Option<Vec<Message>> {
+    serde_json::from_slice(bytes).ok()
+}
+
 pub fn peer_message(data: &[u8]) {
     let (tx, rx) = unbounded();
     let api = PeerApi {
         state: tx,
         mode: ModeCell::new(Mode::Member),
         answer_timeout: Duration::ZERO,
+        // Auth off: what a peer sends reaches the decoder.
+        auth: Guard::default(),
     };
     let post = Request::new("POST", "/raft", Vec::new(), data.to_vec());
     let status = call_in_memory(&api, post).map(|r| r.status).unwrap_or(0);
@@ -114,8 +130,7 @@ pub fn peer_message(data: &[u8]) {
     };
     assert_eq!(status == 204, batch.is_some(), "status {status}");
     if let Some(msgs) = batch {
-        let json = serde_json::to_vec(&msgs).unwrap_or_default();
-        let back: Option<Vec<Message>> = serde_json::from_slice(&json).ok();
+        let back = decode_batch(&encode_batch(&msgs));
         assert_eq!(back.as_ref(), Some(&msgs), "batch round trip");
         step_all(follower(), &msgs);
         let mut store = Store::new();
@@ -132,6 +147,7 @@ pub fn peer_message(data: &[u8]) {
         state: tx,
         mode: ModeCell::new(Mode::Member),
         answer_timeout: Duration::ZERO,
+        auth: Guard::default(),
     };
     for target in ["/join", "/v2/admin/config"] {
         let put = Request::new("PUT", target, Vec::new(), data.to_vec());

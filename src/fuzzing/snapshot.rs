@@ -50,6 +50,7 @@ fn check_data(bytes: &[u8]) {
     assert_eq!(again.members, data.members, "members round trip");
     assert_eq!(again.config, data.config, "settings round trip");
     assert_eq!(again.store, data.store, "store bytes round trip");
+    assert_eq!(again.auth, data.auth, "users and roles round trip");
     check_restore(&data.store);
 }
 
