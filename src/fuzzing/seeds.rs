@@ -110,6 +110,7 @@ fn snapshot_data() -> Vec<u8> {
         store: sample_store().snapshot(),
         members: members(),
         config: ClusterConfig::default(),
+        auth: Default::default(),
     }
     .encode()
 }
@@ -589,6 +590,7 @@ fn backup_seeds() {
         taken_by: "m1".into(),
         taken_at: 1_700_000_000_000_000_000,
         origin: Origin::Online,
+        auth: Default::default(),
     };
     let mut file = Vec::new();
     crate::backup::write(&mut file, &source, &mut |_, _| {}).unwrap();
