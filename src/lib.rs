@@ -25,7 +25,10 @@
 //! - [`datadir`]: what a stopped member's data dir holds, read without
 //!   changing it (`-inspect`, offline backups);
 //! - [`dashboard`]: the web page at `/mod/dashboard/` (embedded files, and
-//!   the rule against cross-site writes through it).
+//!   the rule against cross-site writes through it);
+//! - `fuzzing` (only with the `fuzzing` feature, and in tests): the bodies
+//!   of the fuzz targets in `fuzz/`, replayed over `testdata/fuzz/` by
+//!   `cargo test`.
 pub mod auth;
 pub mod backup;
 pub mod cluster;
@@ -33,6 +36,9 @@ pub mod config;
 pub mod dashboard;
 pub mod datadir;
 pub mod discovery;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod httpd;
 pub mod legacy;

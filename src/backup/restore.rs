@@ -153,7 +153,7 @@ pub fn restore(
 /// snapshot a one-machine cluster starts from. The registry is rewritten in
 /// place, using no store index, so the next write gets the index after the
 /// backup's.
-fn build_snapshot(backup: Backup, me: &Member) -> (Snapshot, Restored) {
+pub(crate) fn build_snapshot(backup: Backup, me: &Member) -> (Snapshot, Restored) {
     let Backup {
         header,
         mut key_space,

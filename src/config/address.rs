@@ -95,9 +95,12 @@ fn parse_port(text: &str) -> Result<u16, String> {
 }
 
 fn check_host(host: &str) -> Result<(), String> {
+    // A comma is never part of a host: it is the list separator, so a peer
+    // like "10.0.0,3:7001" in a TOML array is a typo, and written back as
+    // a `-peers` flag it would even split into two entries.
     if host
         .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || "/?#@[]".contains(c))
+        .any(|c| c.is_whitespace() || c.is_control() || "/?#@[],".contains(c))
     {
         return Err(format!("{host:?} is not a host name or IP address"));
     }
@@ -366,6 +369,19 @@ mod tests {
         );
         assert!(message(CLIENT.peer("10.0.0.2")).contains("expected host:port"));
         assert!(message(CLIENT.peer("https://10.0.0.2:7001")).contains("asks for https"));
+    }
+
+    #[test]
+    fn a_comma_is_not_part_of_a_host() {
+        // Found by the `config` fuzz target: `peers = [",:3"]` in a TOML
+        // file was taken as the peer ",:3".
+        for text in [",:3", "10.0.0,3:7001", "http://a,b:7001"] {
+            assert!(
+                message(CLIENT.peer(text)).contains("is not a host name"),
+                "{text}"
+            );
+        }
+        assert!(CLIENT.advertised("127.0.0,1:4001").is_err());
     }
 
     #[test]

@@ -720,3 +720,11 @@ fn a_tool_given_halfway_or_mixed_is_a_one_line_error() {
         assert!(!message.contains('\n'));
     }
 }
+
+#[test]
+fn a_peer_list_item_holding_a_comma_is_refused_not_split() {
+    // The `config` fuzz target's crash: a list item of a TOML file that
+    // no host can be.
+    let error = inputs(&[]).system("peers=[\",:3\"]").load().unwrap_err();
+    assert!(error.0.contains("-peers entry \",:3\""), "{error}");
+}

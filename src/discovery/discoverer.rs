@@ -265,7 +265,7 @@ impl Discoverer {
 /// (directories, hidden keys, empty values) are skipped; so is any other
 /// name registered with this machine's own address (`own`), since joining
 /// through oneself cannot work.
-fn peers_in(registry: &Map<String, Value>, name: &str, own: &str) -> Vec<String> {
+pub(crate) fn peers_in(registry: &Map<String, Value>, name: &str, own: &str) -> Vec<String> {
     let suffix = format!("/{name}");
     let children = registry
         .get("nodes")

@@ -28,6 +28,15 @@ pub use discoverer::Discoverer;
 pub use error::{DiscoveryError, NO_PEERS_MESSAGE};
 pub use url::DiscoveryUrl;
 
+// What the fuzz targets drive directly (`crate::fuzzing`): an answer
+// sorted into etcd's shapes, the peers read from a listing, redirects.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use {
+    discoverer::peers_in,
+    keys::{Exchange, Registry, Reply},
+    url::Location,
+};
+
 use std::time::Duration;
 
 /// How long a registration lives without a refresh: one week, as in 0.4.

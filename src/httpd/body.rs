@@ -315,6 +315,23 @@ mod tests {
     }
 
     #[test]
+    fn trailers_that_fill_their_cap_exactly_are_read_however_they_arrive() {
+        // The `http_request` fuzz target's finding, reduced: with trailers
+        // of exactly `trailer_cap` bytes, the final empty line was refused
+        // when the bytes came one at a time and accepted when they came
+        // at once.
+        let input = b"3\r\nabc\r\n0\r\nX: y\r\n\r\n";
+        for step in [1, 2, input.len()] {
+            let (mut w, _) = wire(input, step);
+            let body = read_body(&mut w, Framing::Chunked, 100, 6);
+            assert_eq!(body.unwrap(), b"abc", "step {step}");
+            let (mut w, _) = wire(input, step);
+            let over = read_body(&mut w, Framing::Chunked, 100, 5);
+            assert!(matches!(over, Err(ReadError::Malformed(_))), "step {step}");
+        }
+    }
+
+    #[test]
     fn chunked_body_cut_short_is_truncated() {
         assert!(matches!(
             chunked("5\r\nhel", 100),

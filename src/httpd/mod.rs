@@ -32,3 +32,10 @@ pub use responder::Responder;
 pub use response::{Response, reason_phrase};
 pub use server::{Handler, ServerConfig, Wrap, serve};
 pub use stream::{Stream, plain, tcp_peer_closed};
+
+// What the fuzz targets drive directly (`crate::fuzzing`): a connection
+// over an in-memory stream, and our client reading what it wrote.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use {
+    client::read_response, connection::serve_connection, memory::MemoryStream, wire::Wire,
+};

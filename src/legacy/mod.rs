@@ -26,3 +26,7 @@ mod store_state;
 pub use error::{LegacyError, Problem};
 pub use log_file::TornTail;
 pub use plan::{Files, Plan, Report, TERM_FLOOR, plan};
+
+// The fuzz targets write 0.4 snapshot files around the states they make up.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use crc32::crc32_ieee;

@@ -157,7 +157,7 @@ impl Tree {
         self.expirations.first()
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn expiration_index_is_consistent(&self) -> bool {
         Tree::from_root(self.root.clone()).expirations == self.expirations
     }

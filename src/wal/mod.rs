@@ -53,6 +53,18 @@ pub use durable_log::Wal;
 pub use error::WalError;
 pub use fsync::{fsync_dir, replace_file};
 
+// What the fuzz targets drive directly (`crate::fuzzing`): framing,
+// payloads, the segment scanner and replay, without files.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use {
+    payload::{
+        Record, decode as decode_payload, encode_entry, encode_hard_state, encode_snapshot_marker,
+    },
+    record::{Frame, RecordType, append_frame, read_frame},
+    replay::Replay,
+    segment_scan::{ScanStop, scan_prefix, scan_segment},
+};
+
 /// Tuning of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalOptions {

@@ -121,8 +121,12 @@ pub fn write(dir: &Path, snap: &Snapshot) -> io::Result<PathBuf> {
     Ok(final_path)
 }
 
-/// Why a snapshot file cannot be used.
-fn decode(bytes: &[u8], expect_term: Term, expect_index: Index) -> Result<Snapshot, String> {
+/// The snapshot in a file's bytes, or why it cannot be used.
+pub(crate) fn decode(
+    bytes: &[u8],
+    expect_term: Term,
+    expect_index: Index,
+) -> Result<Snapshot, String> {
     let header = bytes.get(..HEADER_LEN).ok_or("shorter than its header")?;
     let word = |at: usize| {
         let mut b = [0u8; 4];
