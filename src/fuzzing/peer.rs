@@ -1,5 +1,6 @@
-//! `peer_message`: the body of a `POST /raft` on the peer port (a JSON
-//! batch of Raft messages), and of `PUT /join` and `PUT /v2/admin/config`.
+//! `peer_message`: the body of a `POST /raft` on the peer port (a binary
+//! batch of Raft messages, `transport::codec`), and of `PUT /join` and
+//! `PUT /v2/admin/config` (JSON: most of the corpus is JSON for these).
 //!
 //! The batch goes through the real handler; what it hands to the state
 //! thread must encode and decode back to itself, and is then stepped into
@@ -7,9 +8,8 @@
 //! apply committed entries, install snapshots). A peer is trusted to
 //! speak Raft, not to be right: nothing it sends may panic a replica.
 //!
-//! The peer codec may change (a binary encoding): `peer_message` is the
-//! one entry point, and the only codec-specific line is the batch round
-//! trip (`encode_batch`); the rest goes through `PeerApi` as it is.
+//! The only codec-specific lines are the batch round trip
+//! (`encode_batch`, `decode_batch`); the rest goes through `PeerApi`.
 
 use std::time::Duration;
 
@@ -104,13 +104,14 @@ fn step_all(mut raft: Raft, msgs: &[Message]) {
     }
 }
 
-/// The wire form of a batch, as `POST /raft` carries it (JSON today).
+/// The wire form of a batch, as `POST /raft` carries it (peer protocol 4's
+/// binary batch).
 fn encode_batch(msgs: &[Message]) -> Vec<u8> {
-    serde_json::to_vec(msgs).unwrap_or_default()
+    crate::transport::codec::encode(msgs)
 }
 
 fn decode_batch(bytes: &[u8]) -> Option<Vec<Message>> {
-    serde_json::from_slice(bytes).ok()
+    crate::transport::codec::decode(bytes).ok()
 }
 
 pub fn peer_message(data: &[u8]) {

@@ -297,6 +297,11 @@ fn peer_seeds() {
         msg(2, 2, MessageBody::HeartbeatResponse { ctx: 1 }),
     ];
     let heartbeat = vec![msg(2, 3, MessageBody::Heartbeat { commit: 3, ctx: 0 })];
+    // Follower reads: machine 1 asks as a follower, answers as the leader.
+    let reads = vec![
+        msg(2, 3, MessageBody::ReadIndexResponse { ctx: 7, index: 3 }),
+        msg(2, 2, MessageBody::ReadIndex { ctx: 1 }),
+    ];
     let snapshot = vec![msg(
         2,
         3,
@@ -318,9 +323,14 @@ fn peer_seeds() {
         ("votes", votes),
         ("to-leader", to_leader),
         ("heartbeat", heartbeat),
+        ("reads", reads),
         ("snapshot", snapshot),
     ] {
-        put("peer_message", name, serde_json::to_vec(&batch).unwrap());
+        put(
+            "peer_message",
+            name,
+            crate::transport::codec::encode(&batch),
+        );
     }
     put(
         "peer_message",
