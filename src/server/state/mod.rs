@@ -724,6 +724,10 @@ impl StateThread {
                 self.applied = snap.meta.index;
                 self.applied_term = snap.meta.term;
                 self.snapshot_index = snap.meta.index;
+                // Raft kept a copy to send on; the WAL thread writes this
+                // one to a file, which is where the senders will read it.
+                self.raft
+                    .compact(crate::wal::snapshot_file::stub(snap.meta.clone()));
                 info!(
                     "{}: installed snapshot at index {}",
                     self.cfg.me.name, snap.meta.index
