@@ -41,14 +41,14 @@ pub fn replay(log: &LogReport, progress: &mut dyn FnMut(u64, u64)) -> Result<Rep
         skipped: Vec::new(),
     };
     if let Some(snap) = &log.snapshot {
-        let data = SnapshotData::decode(&snap.data)
+        let (members, config, store) = SnapshotData::split(&snap.data)
             .map_err(|e| format!("snapshot at index {}: {e}", snap.meta.index))?;
         state
             .store
-            .restore(&data.store)
+            .restore(store)
             .map_err(|e| format!("snapshot at index {}: {e}", snap.meta.index))?;
-        state.members = data.members;
-        state.config = data.config;
+        state.members = members;
+        state.config = config;
         state.voters = snap.meta.conf.voters.clone();
         state.snapshot_index = snap.meta.index;
         state.applied = (snap.meta.index, snap.meta.term);

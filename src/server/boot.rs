@@ -91,10 +91,10 @@ pub fn open(
     let mut voters: Vec<NodeId> = Vec::new();
     let mut applied = (0, 0);
     if let Some(snap) = &rec.snapshot {
-        let data = SnapshotData::decode(&snap.data)?;
-        store.restore(&data.store)?;
-        members = data.members;
-        config = data.config;
+        let (snap_members, snap_config, store_bytes) = SnapshotData::split(&snap.data)?;
+        store.restore(store_bytes)?;
+        members = snap_members;
+        config = snap_config;
         voters = snap.meta.conf.voters.clone();
         applied = (snap.meta.index, snap.meta.term);
         info!("loaded snapshot at index {}", snap.meta.index);

@@ -38,6 +38,17 @@ impl SnapshotData {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<SnapshotData, String> {
+        let (members, config, store) = SnapshotData::split(bytes)?;
+        Ok(SnapshotData {
+            store: store.to_vec(),
+            members,
+            config,
+        })
+    }
+
+    /// The member table, the settings and the store's bytes, borrowed: what
+    /// a start or an installed snapshot reads, without copying the store.
+    pub fn split(bytes: &[u8]) -> Result<(Members, ClusterConfig, &[u8]), String> {
         let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
             return Err("snapshot data too short".into());
         };
@@ -48,11 +59,7 @@ impl SnapshotData {
         let (members, store) = rest.split_at(len);
         let part: ClusterPart =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
-        Ok(SnapshotData {
-            store: store.to_vec(),
-            members: part.members,
-            config: part.config,
-        })
+        Ok((part.members, part.config, store))
     }
 }
 

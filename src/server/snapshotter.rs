@@ -33,12 +33,11 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
             config,
         } = job;
         let data = SnapshotData {
-            store: store.encode(),
+            store: store.into_bytes(),
             members,
             config,
         }
         .encode();
-        drop(store);
         let snap = Snapshot { meta, data };
         if let Err(e) = snapshot_file::write(&snap_dir, &snap) {
             error!(

@@ -18,9 +18,10 @@ use super::path::KeyPath;
 use super::time::UnixNanos;
 use super::tree::Tree;
 
-/// The deepest tree a store snapshot can be read back with: the snapshot
-/// is nested JSON, and serde_json refuses more than 128 levels of nesting
-/// (three per level of the tree). A deeper tree is written fine but cannot
+/// The deepest tree a store snapshot can be read back with: JSON snapshots
+/// are nested, and serde_json refuses more than 128 levels of nesting
+/// (three per level of the tree); the binary layout keeps the same limit so
+/// both read back the same trees. A deeper tree is written fine but cannot
 /// be restored, so `-restore` refuses it before writing a data dir.
 pub const SNAPSHOT_DEPTH_LIMIT: usize = 41;
 

@@ -20,6 +20,7 @@ mod json;
 mod key_store;
 mod node;
 mod path;
+mod snapshot_codec;
 mod stats;
 mod time;
 mod tree;

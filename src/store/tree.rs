@@ -26,11 +26,7 @@ impl Tree {
     /// Adopts a root (from a snapshot) and rebuilds the expiration index.
     pub fn from_root(root: Node) -> Tree {
         let mut expirations = BTreeSet::new();
-        root.walk(&KeyPath::root(), &mut |path, node| {
-            if let Some(expiration) = node.expiration {
-                expirations.insert((expiration, path.clone()));
-            }
-        });
+        collect_expirations(&root, &mut String::new(), &mut expirations);
         Tree { root, expirations }
     }
 
@@ -160,6 +156,25 @@ impl Tree {
     #[cfg(test)]
     pub fn expiration_index_is_consistent(&self) -> bool {
         Tree::from_root(self.root.clone()).expirations == self.expirations
+    }
+}
+
+/// Adds every node with a TTL at or below `node` (whose path is `path`,
+/// empty for the root) to `into`. A start walks the whole tree once: the
+/// path is grown and cut in one buffer and made a `KeyPath` only for the
+/// few nodes that expire.
+fn collect_expirations(node: &Node, path: &mut String, into: &mut BTreeSet<(UnixNanos, KeyPath)>) {
+    if let Some(expiration) = node.expiration {
+        into.insert((expiration, KeyPath::parse(path)));
+    }
+    if let Some(children) = node.children() {
+        for (name, child) in children {
+            let len = path.len();
+            path.push('/');
+            path.push_str(name);
+            collect_expirations(child, path, into);
+            path.truncate(len);
+        }
     }
 }
 

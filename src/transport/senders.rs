@@ -15,9 +15,9 @@ use crate::httpd::HttpClient;
 use crate::membership::Members;
 use crate::raft::types::NodeId;
 use crate::raft::{Message, MessageBody};
-use crate::wal::snapshot_file;
 use crate::server::outbox::Outbox;
 use crate::server::stats::{FollowerStats, LeaderStats};
+use crate::wal::snapshot_file;
 
 use super::{Connector, host_port};
 

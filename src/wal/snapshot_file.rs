@@ -121,8 +121,10 @@ pub fn write(dir: &Path, snap: &Snapshot) -> io::Result<PathBuf> {
     Ok(final_path)
 }
 
-/// Why a snapshot file cannot be used.
-fn decode(bytes: &[u8], expect_term: Term, expect_index: Index) -> Result<Snapshot, String> {
+/// The snapshot in a file's bytes, or why it cannot be used. The data is
+/// moved to the front of the file's buffer rather than copied: a second
+/// buffer as large as the store would double the memory a start needs.
+fn decode(mut bytes: Vec<u8>, expect_term: Term, expect_index: Index) -> Result<Snapshot, String> {
     let header = bytes.get(..HEADER_LEN).ok_or("shorter than its header")?;
     let word = |at: usize| {
         let mut b = [0u8; 4];
@@ -154,16 +156,14 @@ fn decode(bytes: &[u8], expect_term: Term, expect_index: Index) -> Result<Snapsh
             meta.term, meta.index
         ));
     }
-    Ok(Snapshot {
-        meta,
-        data: bytes[meta_end..].to_vec(),
-    })
+    bytes.drain(..meta_end);
+    Ok(Snapshot { meta, data: bytes })
 }
 
 /// Reads and checks one snapshot file.
 pub fn read(file: &SnapFile) -> Result<Snapshot, WalError> {
     let bytes = fs::read(&file.path)?;
-    decode(&bytes, file.term, file.index).map_err(|reason| WalError::Corrupt {
+    decode(bytes, file.term, file.index).map_err(|reason| WalError::Corrupt {
         file: file.path.clone(),
         offset: 0,
         reason,
@@ -333,7 +333,7 @@ mod tests {
         let path = write(dir.path(), &snap(1, 5, b"some data")).unwrap();
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut], 1, 5).is_err(), "cut {cut}");
+            assert!(decode(bytes[..cut].to_vec(), 1, 5).is_err(), "cut {cut}");
         }
     }
 

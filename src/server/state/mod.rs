@@ -712,14 +712,14 @@ impl StateThread {
     }
 
     fn install_snapshot(&mut self, snap: &Snapshot) {
-        match SnapshotData::decode(&snap.data) {
-            Ok(data) => {
-                if let Err(e) = self.store.restore(&data.store) {
+        match SnapshotData::split(&snap.data) {
+            Ok((members, config, store)) => {
+                if let Err(e) = self.store.restore(store) {
                     warn!("snapshot from the leader has an unreadable store: {e}");
                     std::process::exit(1);
                 }
-                self.members = data.members;
-                self.cluster_config = data.config;
+                self.members = members;
+                self.cluster_config = config;
                 self.refresh_routes();
                 self.applied = snap.meta.index;
                 self.applied_term = snap.meta.term;
