@@ -237,7 +237,7 @@ impl KeySpace {
             None => Node::new_dir(record.created_index, record.expiration),
         };
         node.modified_index = record.modified_index;
-        children.insert(name.to_string(), node);
+        children.insert(name.into(), node);
         Ok(())
     }
 
@@ -257,7 +257,7 @@ impl KeySpace {
                 return;
             };
             node = children
-                .entry(segment.to_string())
+                .entry(segment.into())
                 .or_insert_with(|| Node::new_dir(index, None));
         }
         if !node.is_dir() {
@@ -266,7 +266,7 @@ impl KeySpace {
         if let Some(children) = node.children_mut() {
             children.clear();
             for (name, value) in files {
-                children.insert(name.clone(), Node::new_file(value.clone(), index, None));
+                children.insert(name.as_str().into(), Node::new_file(value.clone(), index, None));
             }
         }
     }

@@ -22,6 +22,7 @@ mod node;
 mod path;
 mod snapshot_codec;
 mod stats;
+mod text;
 mod time;
 mod tree;
 mod watch;

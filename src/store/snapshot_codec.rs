@@ -22,11 +22,10 @@
 //! Decoding checks every length, UTF-8, name order and depth: the bytes may
 //! come from a peer.
 
-use std::collections::BTreeMap;
-
 use super::export::SNAPSHOT_DEPTH_LIMIT;
 use super::history::EventHistory;
-use super::node::{Node, NodeKind};
+use super::node::{Children, Node, NodeKind};
+use super::text::Text;
 use super::stats::StoreStats;
 
 const MAGIC: &[u8; 8] = b"\0etcd-s1";
@@ -87,7 +86,7 @@ fn put_node(out: &mut Vec<u8>, node: &Node) {
         NodeKind::File(value) => put_bytes(out, value.as_bytes()),
         NodeKind::Dir(children) => {
             out.extend_from_slice(&(children.len() as u32).to_le_bytes());
-            for (name, child) in children {
+            for (name, child) in children.iter() {
                 put_bytes(out, name.as_bytes());
                 put_node(out, child);
             }
@@ -177,7 +176,7 @@ impl<'a> Reader<'a> {
             None
         };
         let kind = if flags & DIR != 0 {
-            NodeKind::Dir(self.children(depth)?)
+            NodeKind::Dir(Box::new(self.children(depth)?))
         } else {
             NodeKind::File(self.text()?.into())
         };
@@ -189,20 +188,20 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn children(&mut self, depth: usize) -> Result<BTreeMap<String, Node>, String> {
+    fn children(&mut self, depth: usize) -> Result<Children, String> {
         let count = self.u32()?;
         // Every child takes at least 21 bytes: a corrupt count cannot make
         // us reserve more than the input could hold.
-        let mut children = Vec::with_capacity(count.min(self.bytes.len() / 21));
+        let mut children: Vec<(Text, Node)> = Vec::with_capacity(count.min(self.bytes.len() / 21));
         for _ in 0..count {
             let name = self.text()?;
             if let Some((last, _)) = children.last()
-                && name <= String::as_str(last)
+                && name <= last.as_str()
             {
                 return Err(format!("child {name:?} is out of order"));
             }
             let child = self.node(depth + 1)?;
-            children.push((name.to_string(), child));
+            children.push((Text::from(name), child));
         }
         // Sorted input: the map is built in one pass with full nodes.
         Ok(children.into_iter().collect())

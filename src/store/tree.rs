@@ -2,10 +2,10 @@
 //! implicit parents, subtree removal, and the index of pending expirations.
 
 use super::error::{ErrorCode, EtcdError};
-use super::node::Node;
+use super::node::{Children, Node};
 use super::path::KeyPath;
 use super::time::UnixNanos;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The root directory plus every node that has a TTL, ordered by
 /// (expiration, path) so expiry order is the same on every machine.
@@ -94,14 +94,14 @@ impl Tree {
         dir: &KeyPath,
         new_index: u64,
         index: u64,
-    ) -> Result<&mut BTreeMap<String, Node>, EtcdError> {
+    ) -> Result<&mut Children, EtcdError> {
         let mut node = &mut self.root;
         for (depth, segment) in dir.segments().enumerate() {
             let Some(children) = node.children_mut() else {
                 return Err(not_a_dir(dir, depth, index));
             };
             node = children
-                .entry(segment.to_string())
+                .entry(segment.into())
                 .or_insert_with(|| Node::new_dir(new_index, None));
         }
         let depth = dir.segments().count();
@@ -118,7 +118,7 @@ impl Tree {
         self.remove(path);
         let expiration = node.expiration;
         self.ensure_dir(&parent, index, index)?
-            .insert(path.name().to_string(), node);
+            .insert(path.name().into(), node);
         if let Some(expiration) = expiration {
             self.expirations.insert((expiration, path.clone()));
         }
