@@ -85,12 +85,14 @@ class Server:
         return int(m.group(1)) if m else 0
 
 
-def get_status(hostport, path, timeout=0.5):
-    """The HTTP status of GET path, or None on any network trouble."""
+def get_status(hostport, path, timeout=0.5, method="GET", body=b""):
+    """The HTTP status of `method path`, or None on any network trouble."""
     host, port = hostport.split(":")
     try:
         with socket.create_connection((host, int(port)), timeout=timeout) as s:
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n".encode())
+            s.sendall(f"{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n"
+                      f"Content-Type: application/x-www-form-urlencoded\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
             head = s.recv(64)
         return int(head.split(b" ", 2)[1])
     except (OSError, ValueError, IndexError):
@@ -177,7 +179,9 @@ def trial(kind, keys, restarts):
     """One fresh data dir: fill, RSS, then `restarts` restarts."""
     srv = Server(kind, tempfile.mkdtemp(prefix=kind + "-", dir=WORKDIR))
     srv.start()
-    wait_until(lambda: get_status(srv.client, "/v2/keys/") == 200, 30, 0.01, f"{kind} ready")
+    # Ready means a write succeeds (a machine answers reads before it leads).
+    wait_until(lambda: get_status(srv.client, "/v2/keys/ready", 2, "PUT", b"value=1") in (200, 201),
+               30, 0.01, f"{kind} to take a write")
     seconds, bad = fill(srv.client, keys)
     if bad:
         raise RuntimeError(f"{kind}: {bad} writes were not answered 200/201")

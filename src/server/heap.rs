@@ -22,3 +22,30 @@ pub fn release_free_memory() {
         }
     }
 }
+
+/// How many malloc arenas the process may use (glibc's default is eight
+/// per core). Every client connection is a thread, and each thread that
+/// allocates is handed an arena; what a request frees stays in its arena,
+/// half-used pages that no trim can give back. With 200 000 keys written
+/// over 64 connections that was 89 MiB resident against 72 MiB with two
+/// arenas; the tree and the log live on the state thread either way.
+const ARENAS: i32 = 2;
+
+/// Caps the number of arenas at [`ARENAS`], unless `MALLOC_ARENA_MAX` is
+/// set (glibc reads it itself). Call before any thread is started.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+            return;
+        }
+        const M_ARENA_MAX: i32 = -8;
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        // SAFETY: mallopt takes two integers and changes a malloc setting.
+        unsafe {
+            mallopt(M_ARENA_MAX, ARENAS);
+        }
+    }
+}

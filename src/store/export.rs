@@ -266,7 +266,10 @@ impl KeySpace {
         if let Some(children) = node.children_mut() {
             children.clear();
             for (name, value) in files {
-                children.insert(name.as_str().into(), Node::new_file(value.clone(), index, None));
+                children.insert(
+                    name.as_str().into(),
+                    Node::new_file(value.clone(), index, None),
+                );
             }
         }
     }

@@ -25,8 +25,8 @@
 use super::export::SNAPSHOT_DEPTH_LIMIT;
 use super::history::EventHistory;
 use super::node::{Children, Node, NodeKind};
-use super::text::Text;
 use super::stats::StoreStats;
+use super::text::Text;
 
 const MAGIC: &[u8; 8] = b"\0etcd-s1";
 const DIR: u8 = 1;

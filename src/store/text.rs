@@ -22,7 +22,10 @@ pub struct Text(Repr);
 #[derive(Clone)]
 enum Repr {
     /// `bytes[..len]` is the string; always valid UTF-8 (copied from a `str`).
-    Inline { len: u8, bytes: [u8; INLINE] },
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
     Heap(Box<str>),
 }
 
@@ -144,7 +147,16 @@ mod tests {
 
     #[test]
     fn orders_as_its_bytes_and_is_found_by_str() {
-        let names = ["b", "a", "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aa", "Z", "é", "_h"];
+        let names = [
+            "b",
+            "a",
+            "",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "aa",
+            "Z",
+            "é",
+            "_h",
+        ];
         let map: BTreeMap<Text, usize> = names
             .iter()
             .enumerate()
