@@ -3,12 +3,16 @@
 //! redirect), turned into a typed command and handed to the state thread.
 //! What the v1 API shares with it (key parsing, the membership guard, the
 //! round trips to the state thread, waiting watches) is in `keyspace`; the
-//! v2 body shape and the v2 parameter rules stay here.
+//! v2 body shape and the v2 parameter rules stay here. With auth on, a
+//! request must be allowed by `auth::guard` first (etcd 2.x's check: the
+//! key as the URL names it, recursive when `recursive=true`).
 
+use crate::auth::Access;
 use crate::httpd::{Request, Responder};
 use crate::server::requests::Reply;
 use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
 
+use super::auth::guard::KeyPass;
 use super::gateway::Gateway;
 use super::keyspace::{
     self, WatchNext, WatchRefused, ask_read, ask_write, check_not_reserved, parse_key,
@@ -22,16 +26,27 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
         Err(e) => reply::error(&e),
         Ok(key) => match Params::from_request(req, index) {
             Err(e) => reply::error(&e),
-            Ok(params) => match req.method.as_str() {
-                "GET" | "HEAD" => match read(gw, req, out, key, &params, index) {
-                    Some(resp) => resp,
-                    None => return,
-                },
-                "PUT" => write(gw, req, put_command(key, &params, index)),
-                "POST" => write(gw, req, post_command(key, &params, index)),
-                "DELETE" => write(gw, req, delete_command(key, &params, index)),
-                _ => reply::not_found(),
-            },
+            Ok(params) => {
+                let access = match req.method.as_str() {
+                    "GET" | "HEAD" => Access::Read,
+                    "PUT" | "POST" | "DELETE" => Access::Write,
+                    _ => return gw.send(req, out, reply::not_found()),
+                };
+                // A bad `recursive` is 209 from the handler below.
+                let recursive = params.flag("recursive", index).unwrap_or(false);
+                match gw.guard().keys(req, &key, raw_key, access, recursive) {
+                    Err(refused) => refused,
+                    Ok(pass) => match req.method.as_str() {
+                        "GET" | "HEAD" => match read(gw, req, out, key, &params, index, &pass) {
+                            Some(resp) => resp,
+                            None => return,
+                        },
+                        "PUT" => write(gw, req, put_command(key, &params, index)),
+                        "POST" => write(gw, req, post_command(key, &params, index)),
+                        _ => write(gw, req, delete_command(key, &params, index)),
+                    },
+                }
+            }
         },
     };
     gw.send(req, out, response);
@@ -179,6 +194,7 @@ fn read(
     key: KeyPath,
     p: &Params,
     index: u64,
+    pass: &KeyPass,
 ) -> Option<crate::httpd::Response> {
     let flags = match ReadFlags::parse(p, index) {
         Ok(v) => v,
@@ -193,7 +209,8 @@ fn read(
         since,
     } = flags;
     if wait && !linearizable {
-        watch(gw, req, out, key, recursive, stream, since);
+        let filter = gw.guard().watch_filter(pass, &key, recursive);
+        watch(gw, req, out, key, recursive, (stream, since), filter);
         return None;
     }
     let answer = ask_read(gw, key, recursive, sorted, linearizable);
@@ -209,10 +226,10 @@ fn watch(
     out: &mut Responder,
     key: KeyPath,
     recursive: bool,
-    stream: bool,
-    since: Option<u64>,
+    (stream, since): (bool, Option<u64>),
+    filter: keyspace::EventFilter,
 ) {
-    let watching = match keyspace::start_watch(gw, key, recursive, stream, since) {
+    let watching = match keyspace::start_watch(gw, key, recursive, stream, since, Some(filter)) {
         Ok(w) => w,
         Err(WatchRefused::Store(e)) => return gw.send(req, out, reply::error(&e)),
         Err(WatchRefused::NoAnswer) => {

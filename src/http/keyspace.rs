@@ -100,6 +100,16 @@ pub enum WatchRefused {
     NoAnswer,
 }
 
+/// Which events a watch may report (its caller's read permissions, see
+/// `http::auth::guard`), applied on the connection's thread.
+pub struct EventFilter {
+    pub shows: Box<dyn Fn(&Event) -> bool + Send>,
+    /// Events may be left out from the start (auth is on): a one-shot
+    /// watch is then registered as a stream, so that a left-out event does
+    /// not use it up, and cancelled after the one it reports.
+    pub may_skip: bool,
+}
+
 /// A registered watch. Events come from the state thread's channel; the
 /// connection's own thread waits on it, so no shared thread is held.
 pub struct Watching {
@@ -107,6 +117,11 @@ pub struct Watching {
     /// Where the machine stood when the watch was registered.
     pub at: Position,
     events: Receiver<WatchMessage>,
+    filter: Option<EventFilter>,
+    /// Registered as a stream, whatever the client asked.
+    streaming: bool,
+    /// The client asked for one event only.
+    one_shot: bool,
 }
 
 /// What a waiting watch got.
@@ -124,19 +139,22 @@ pub enum WatchNext {
 }
 
 /// Registers a watch on `key` (`since`: first event at or after that index,
-/// from history if it is there; None or 0: the next change).
+/// from history if it is there; None or 0: the next change). Only events
+/// `filter` shows are reported.
 pub fn start_watch(
     gw: &Gateway,
     key: KeyPath,
     recursive: bool,
     stream: bool,
     since: Option<u64>,
+    filter: Option<EventFilter>,
 ) -> Result<Watching, WatchRefused> {
     let (tx, rx) = unbounded();
+    let streaming = stream || filter.as_ref().is_some_and(|f| f.may_skip);
     let request = ClientRequest::Watch {
         key,
         recursive,
-        stream,
+        stream: streaming,
         since: since.filter(|i| *i > 0),
         events: tx,
     };
@@ -144,7 +162,14 @@ pub fn start_watch(
         return Err(WatchRefused::NoAnswer);
     }
     match rx.recv_timeout(gw.answer_timeout()) {
-        Ok(WatchMessage::Started { id, at }) => Ok(Watching { id, at, events: rx }),
+        Ok(WatchMessage::Started { id, at }) => Ok(Watching {
+            id,
+            at,
+            events: rx,
+            filter,
+            streaming,
+            one_shot: !stream,
+        }),
         Ok(WatchMessage::Failed(e)) => Err(WatchRefused::Store(e)),
         Ok(WatchMessage::Event(_)) | Err(_) => Err(WatchRefused::NoAnswer),
     }
@@ -156,7 +181,23 @@ impl Watching {
     pub fn next(&self, gw: &Gateway, out: &Responder) -> WatchNext {
         loop {
             match self.events.recv_timeout(WATCH_POLL) {
-                Ok(WatchMessage::Event(event)) => return WatchNext::Event(event),
+                Ok(WatchMessage::Event(event)) => {
+                    let shown = self.filter.as_ref().is_none_or(|f| (f.shows)(&event));
+                    if shown {
+                        if self.one_shot && self.streaming {
+                            // A one-shot watch registered as a stream is over.
+                            self.cancel(gw);
+                        }
+                        return WatchNext::Event(event);
+                    }
+                    if !self.streaming {
+                        // Its one event was not the caller's to see (auth
+                        // came on after it started): the watch ends empty,
+                        // and the client's next try is checked afresh.
+                        self.cancel(gw);
+                        return WatchNext::Ended;
+                    }
+                }
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout) => {
                     if out.peer_closed() {

@@ -2,16 +2,20 @@
 //! snapshot, the member table and the cluster settings. Framed as
 //! `[u32 LE cluster length][cluster JSON][store bytes]` so the (large)
 //! store part is not re-encoded. Snapshots written before the settings
-//! existed decode with 0.4's defaults.
+//! existed decode with 0.4's defaults; snapshots written before auth
+//! existed decode with auth off and no users or roles.
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotData {
     pub store: Vec<u8>,
     pub members: Members,
     pub config: ClusterConfig,
+    /// Users, roles and the auth flag (never in the key space).
+    pub auth: AuthState,
 }
 
 /// The JSON part: the member table's own fields, plus the settings.
@@ -21,6 +25,8 @@ struct ClusterPart {
     members: Members,
     #[serde(default)]
     config: ClusterConfig,
+    #[serde(default)]
+    auth: AuthState,
 }
 
 impl SnapshotData {
@@ -28,6 +34,7 @@ impl SnapshotData {
         let part = ClusterPart {
             members: self.members.clone(),
             config: self.config,
+            auth: self.auth.clone(),
         };
         let members = serde_json::to_vec(&part).unwrap_or_default();
         let mut out = Vec::with_capacity(4 + members.len() + self.store.len());
@@ -38,17 +45,18 @@ impl SnapshotData {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<SnapshotData, String> {
-        let (members, config, store) = SnapshotData::split(bytes)?;
+        let view = SnapshotData::split(bytes)?;
         Ok(SnapshotData {
-            store: store.to_vec(),
-            members,
-            config,
+            store: view.store.to_vec(),
+            members: view.members,
+            config: view.config,
+            auth: view.auth,
         })
     }
 
-    /// The member table, the settings and the store's bytes, borrowed: what
-    /// a start or an installed snapshot reads, without copying the store.
-    pub fn split(bytes: &[u8]) -> Result<(Members, ClusterConfig, &[u8]), String> {
+    /// Everything decoded but the store, whose bytes are borrowed: what a
+    /// start or an installed snapshot reads, without copying the store.
+    pub fn split(bytes: &[u8]) -> Result<SnapshotView<'_>, String> {
         let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
             return Err("snapshot data too short".into());
         };
@@ -59,8 +67,21 @@ impl SnapshotData {
         let (members, store) = rest.split_at(len);
         let part: ClusterPart =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
-        Ok((part.members, part.config, store))
+        Ok(SnapshotView {
+            store,
+            members: part.members,
+            config: part.config,
+            auth: part.auth,
+        })
     }
+}
+
+/// [`SnapshotData`] with the store's bytes left where they are.
+pub struct SnapshotView<'a> {
+    pub store: &'a [u8],
+    pub members: Members,
+    pub config: ClusterConfig,
+    pub auth: AuthState,
 }
 
 #[cfg(test)]
@@ -81,13 +102,25 @@ mod tests {
             remove_delay: 2.5,
             sync_interval: 1.0,
         };
+        let mut auth = AuthState::default();
+        let root = crate::auth::AuthCommand::PutUser(crate::auth::UserChange {
+            name: "root".into(),
+            password: Some(crate::auth::PasswordHash::with_iterations("pw", 10).unwrap()),
+            roles: None,
+            grant: vec![],
+            revoke: vec![],
+        });
+        auth.apply(&root).unwrap();
+        auth.apply(&crate::auth::AuthCommand::Enable).unwrap();
         let data = SnapshotData {
             store: b"store-bytes".to_vec(),
             members: members.clone(),
             config,
+            auth: auth.clone(),
         };
         let bytes = data.encode();
         let back = SnapshotData::decode(&bytes).expect("decodes");
+        assert_eq!(back.auth, auth);
         assert_eq!(back.members, members);
         assert_eq!(back.config, config);
         assert_eq!(back.store, b"store-bytes");
@@ -104,5 +137,6 @@ mod tests {
         let back = SnapshotData::decode(&bytes).expect("decodes");
         assert_eq!(back.config, ClusterConfig::default());
         assert!(back.members.is_empty());
+        assert_eq!(back.auth, AuthState::default());
     }
 }

@@ -14,6 +14,7 @@ use crate::store::StoreImage;
 use crate::wal::snapshot_file;
 
 use super::snapshot_data::SnapshotData;
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotJob {
@@ -21,6 +22,7 @@ pub struct SnapshotJob {
     pub store: StoreImage,
     pub members: Members,
     pub config: ClusterConfig,
+    pub auth: AuthState,
 }
 
 pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
@@ -31,11 +33,13 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
             store,
             members,
             config,
+            auth,
         } = job;
         let data = SnapshotData {
             store: store.into_bytes(),
             members,
             config,
+            auth,
         }
         .encode();
         let snap = Snapshot { meta, data };
