@@ -30,7 +30,7 @@ use etcd::membership::{ClusterConfig, Member};
 use etcd::raft::{self, Raft};
 use etcd::server::mode::{LeaderUrls, Mode, ModeCell};
 use etcd::server::state::{Inputs, StateConfig, StateThread};
-use etcd::server::{boot, clock, snapshotter, wal_thread};
+use etcd::server::{boot, clock, heap, snapshotter, wal_thread};
 use etcd::tls::{self, Side};
 use etcd::transport::PeerSenders;
 use etcd::wal::WalOptions;
@@ -47,6 +47,7 @@ const HEALTH_BUDGET: Duration = Duration::from_secs(1);
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() {
+    heap::limit_arenas();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -302,8 +303,12 @@ fn run(cfg: Config) -> Result<(), String> {
     let sole_voter = rec.bootstrap.conf.voters == [me.id];
     let mut raft = Raft::new(raft_cfg, rec.bootstrap);
     if let Some(snapshot) = rec.snapshot {
-        raft.compact(snapshot);
+        // The store holds what the data held; Raft keeps the position and
+        // the peer senders read the file when a follower needs it.
+        raft.compact(etcd::wal::snapshot_file::stub(snapshot.meta));
     }
+    // Reading and parsing the snapshot file left its buffers free.
+    heap::release_free_memory();
     if sole_voter {
         // Alone, there is nobody to wait for: lead at once.
         raft.campaign();
@@ -338,7 +343,8 @@ fn run(cfg: Config) -> Result<(), String> {
     })?;
 
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
-    let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7);
+    let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7)
+        .with_snapshot_dir(cfg.data_dir.join("snap"));
     let sync_interval = Duration::from_secs_f64(rec.config.sync_interval);
     let state = StateThread::new(
         state_cfg,

@@ -45,11 +45,11 @@ pub fn replay(log: &LogReport, progress: &mut dyn FnMut(u64, u64)) -> Result<Rep
         skipped: Vec::new(),
     };
     if let Some(snap) = &log.snapshot {
-        let data = SnapshotData::decode(&snap.data)
+        let data = SnapshotData::split(&snap.data)
             .map_err(|e| format!("snapshot at index {}: {e}", snap.meta.index))?;
         state
             .store
-            .restore(&data.store)
+            .restore(data.store)
             .map_err(|e| format!("snapshot at index {}: {e}", snap.meta.index))?;
         state.members = data.members;
         state.config = data.config;

@@ -34,7 +34,7 @@ fn claimed(bytes: &[u8]) -> (u64, u64) {
 
 fn check_file(bytes: &[u8]) {
     let (term, index) = claimed(bytes);
-    if let Ok(snap) = snapshot_file::decode(bytes, term, index) {
+    if let Ok(snap) = snapshot_file::decode(bytes.to_vec(), term, index) {
         assert_eq!((snap.meta.term, snap.meta.index), (term, index));
         let meta_len = bytes.len() - FILE_HEADER - snap.data.len();
         assert_eq!(&bytes[FILE_HEADER + meta_len..], snap.data.as_slice());

@@ -99,8 +99,8 @@ pub fn open(
     let mut voters: Vec<NodeId> = Vec::new();
     let mut applied = (0, 0);
     if let Some(snap) = &rec.snapshot {
-        let data = SnapshotData::decode(&snap.data)?;
-        store.restore(&data.store)?;
+        let data = SnapshotData::split(&snap.data)?;
+        store.restore(data.store)?;
         members = data.members;
         config = data.config;
         auth = data.auth;

@@ -6,6 +6,7 @@
 pub mod boot;
 pub mod clock;
 pub mod command;
+pub mod heap;
 pub mod mode;
 pub mod oneshot;
 pub mod outbox;

@@ -45,6 +45,18 @@ impl SnapshotData {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<SnapshotData, String> {
+        let view = SnapshotData::split(bytes)?;
+        Ok(SnapshotData {
+            store: view.store.to_vec(),
+            members: view.members,
+            config: view.config,
+            auth: view.auth,
+        })
+    }
+
+    /// Everything decoded but the store, whose bytes are borrowed: what a
+    /// start or an installed snapshot reads, without copying the store.
+    pub fn split(bytes: &[u8]) -> Result<SnapshotView<'_>, String> {
         let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
             return Err("snapshot data too short".into());
         };
@@ -55,13 +67,21 @@ impl SnapshotData {
         let (members, store) = rest.split_at(len);
         let part: ClusterPart =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
-        Ok(SnapshotData {
-            store: store.to_vec(),
+        Ok(SnapshotView {
+            store,
             members: part.members,
             config: part.config,
             auth: part.auth,
         })
     }
+}
+
+/// [`SnapshotData`] with the store's bytes left where they are.
+pub struct SnapshotView<'a> {
+    pub store: &'a [u8],
+    pub members: Members,
+    pub config: ClusterConfig,
+    pub auth: AuthState,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! thread and writes it as a snapshot file (temp file, fsync, rename), so
 //! neither the state thread nor the WAL thread's group commit waits for a
 //! large tree to be serialised and written. It reports the durable
-//! snapshot back; the state thread then lets Raft and the WAL compact.
+//! snapshot back (its position only: the data stays in the file); the state thread then lets Raft and the WAL compact.
 
 use std::path::PathBuf;
 
@@ -28,16 +28,21 @@ pub struct SnapshotJob {
 pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
     for job in jobs {
         let started = std::time::Instant::now();
+        let SnapshotJob {
+            meta,
+            store,
+            members,
+            config,
+            auth,
+        } = job;
         let data = SnapshotData {
-            store: job.store.encode(),
-            members: job.members,
-            config: job.config,
-            auth: job.auth,
-        };
-        let snap = Snapshot {
-            meta: job.meta,
-            data: data.encode(),
-        };
+            store: store.into_bytes(),
+            members,
+            config,
+            auth,
+        }
+        .encode();
+        let snap = Snapshot { meta, data };
         if let Err(e) = snapshot_file::write(&snap_dir, &snap) {
             error!(
                 "cannot write a snapshot in {}: {e}; stopping",
@@ -48,7 +53,13 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
         crate::metrics::global()
             .snapshot_save_duration
             .observe(started.elapsed());
-        if done.send(snap).is_err() {
+        // Raft keeps only the position; the data is read back from the
+        // file when a follower needs it (see `snapshot_file::stub`).
+        let written = snapshot_file::stub(snap.meta.clone());
+        // The tree's copy and its encoding are gone: give their pages back.
+        drop(snap);
+        super::heap::release_free_memory();
+        if done.send(written).is_err() {
             return;
         }
     }

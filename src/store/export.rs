@@ -18,9 +18,10 @@ use super::path::KeyPath;
 use super::time::UnixNanos;
 use super::tree::Tree;
 
-/// The deepest tree a store snapshot can be read back with: the snapshot
-/// is nested JSON, and serde_json refuses more than 128 levels of nesting
-/// (three per level of the tree). A deeper tree is written fine but cannot
+/// The deepest tree a store snapshot can be read back with: JSON snapshots
+/// are nested, and serde_json refuses more than 128 levels of nesting
+/// (three per level of the tree); the binary layout keeps the same limit so
+/// both read back the same trees. A deeper tree is written fine but cannot
 /// be restored, so `-restore` refuses it before writing a data dir.
 pub const SNAPSHOT_DEPTH_LIMIT: usize = 41;
 
@@ -236,7 +237,7 @@ impl KeySpace {
             None => Node::new_dir(record.created_index, record.expiration),
         };
         node.modified_index = record.modified_index;
-        children.insert(name.to_string(), node);
+        children.insert(name.into(), node);
         Ok(())
     }
 
@@ -256,7 +257,7 @@ impl KeySpace {
                 return;
             };
             node = children
-                .entry(segment.to_string())
+                .entry(segment.into())
                 .or_insert_with(|| Node::new_dir(index, None));
         }
         if !node.is_dir() {
@@ -265,7 +266,10 @@ impl KeySpace {
         if let Some(children) = node.children_mut() {
             children.clear();
             for (name, value) in files {
-                children.insert(name.clone(), Node::new_file(value.clone(), index, None));
+                children.insert(
+                    name.as_str().into(),
+                    Node::new_file(value.clone(), index, None),
+                );
             }
         }
     }

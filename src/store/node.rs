@@ -2,17 +2,23 @@
 
 use super::event::NodeView;
 use super::path::KeyPath;
+use super::text::Text;
 use super::time::{UnixNanos, seconds_left};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A file holds a value; a directory holds children by name. Children live
-/// in a `BTreeMap` so listings and snapshots come out in byte order of the
-/// names on every machine.
+/// A directory's children by their last path segment. A `BTreeMap` so
+/// listings and snapshots come out in byte order of the names on every
+/// machine.
+pub type Children = BTreeMap<Text, Node>;
+
+/// A file holds a value; a directory holds children by name. Both are kept
+/// small (see `text.rs`): the map is boxed so a file's node is not as large
+/// as a directory's, and names and short values live inside their `Text`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeKind {
-    File(String),
-    Dir(BTreeMap<String, Node>),
+    File(Text),
+    Dir(Box<Children>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +46,7 @@ impl Node {
             created_index: index,
             modified_index: index,
             expiration,
-            kind: NodeKind::File(value),
+            kind: NodeKind::File(value.into()),
         }
     }
 
@@ -49,7 +55,7 @@ impl Node {
             created_index: index,
             modified_index: index,
             expiration,
-            kind: NodeKind::Dir(BTreeMap::new()),
+            kind: NodeKind::Dir(Box::default()),
         }
     }
 
@@ -64,14 +70,14 @@ impl Node {
         }
     }
 
-    pub fn children(&self) -> Option<&BTreeMap<String, Node>> {
+    pub fn children(&self) -> Option<&Children> {
         match &self.kind {
             NodeKind::Dir(children) => Some(children),
             NodeKind::File(_) => None,
         }
     }
 
-    pub fn children_mut(&mut self) -> Option<&mut BTreeMap<String, Node>> {
+    pub fn children_mut(&mut self) -> Option<&mut Children> {
         match &mut self.kind {
             NodeKind::Dir(children) => Some(children),
             NodeKind::File(_) => None,
@@ -134,7 +140,7 @@ mod tests {
         let mut dir = Node::new_dir(1, None);
         if let Some(map) = dir.children_mut() {
             for (name, child) in children {
-                map.insert(name.to_string(), child);
+                map.insert(name.into(), child);
             }
         }
         dir

@@ -2,10 +2,10 @@
 //! implicit parents, subtree removal, and the index of pending expirations.
 
 use super::error::{ErrorCode, EtcdError};
-use super::node::Node;
+use super::node::{Children, Node};
 use super::path::KeyPath;
 use super::time::UnixNanos;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The root directory plus every node that has a TTL, ordered by
 /// (expiration, path) so expiry order is the same on every machine.
@@ -26,11 +26,7 @@ impl Tree {
     /// Adopts a root (from a snapshot) and rebuilds the expiration index.
     pub fn from_root(root: Node) -> Tree {
         let mut expirations = BTreeSet::new();
-        root.walk(&KeyPath::root(), &mut |path, node| {
-            if let Some(expiration) = node.expiration {
-                expirations.insert((expiration, path.clone()));
-            }
-        });
+        collect_expirations(&root, &mut String::new(), &mut expirations);
         Tree { root, expirations }
     }
 
@@ -98,14 +94,14 @@ impl Tree {
         dir: &KeyPath,
         new_index: u64,
         index: u64,
-    ) -> Result<&mut BTreeMap<String, Node>, EtcdError> {
+    ) -> Result<&mut Children, EtcdError> {
         let mut node = &mut self.root;
         for (depth, segment) in dir.segments().enumerate() {
             let Some(children) = node.children_mut() else {
                 return Err(not_a_dir(dir, depth, index));
             };
             node = children
-                .entry(segment.to_string())
+                .entry(segment.into())
                 .or_insert_with(|| Node::new_dir(new_index, None));
         }
         let depth = dir.segments().count();
@@ -122,7 +118,7 @@ impl Tree {
         self.remove(path);
         let expiration = node.expiration;
         self.ensure_dir(&parent, index, index)?
-            .insert(path.name().to_string(), node);
+            .insert(path.name().into(), node);
         if let Some(expiration) = expiration {
             self.expirations.insert((expiration, path.clone()));
         }
@@ -160,6 +156,25 @@ impl Tree {
     #[cfg(any(test, feature = "fuzzing"))]
     pub fn expiration_index_is_consistent(&self) -> bool {
         Tree::from_root(self.root.clone()).expirations == self.expirations
+    }
+}
+
+/// Adds every node with a TTL at or below `node` (whose path is `path`,
+/// empty for the root) to `into`. A start walks the whole tree once: the
+/// path is grown and cut in one buffer and made a `KeyPath` only for the
+/// few nodes that expire.
+fn collect_expirations(node: &Node, path: &mut String, into: &mut BTreeSet<(UnixNanos, KeyPath)>) {
+    if let Some(expiration) = node.expiration {
+        into.insert((expiration, KeyPath::parse(path)));
+    }
+    if let Some(children) = node.children() {
+        for (name, child) in children {
+            let len = path.len();
+            path.push('/');
+            path.push_str(name);
+            collect_expirations(child, path, into);
+            path.truncate(len);
+        }
     }
 }
 

@@ -182,7 +182,7 @@ impl Store {
         self.tree.modify(key, current, |node| {
             node.expiration = expiration;
             if !is_dir {
-                node.kind = NodeKind::File(value.to_string());
+                node.kind = NodeKind::File(value.into());
                 node.modified_index = next;
             }
         })?;
@@ -217,7 +217,7 @@ impl Store {
         let prev_node = existing.view(key, now, Listing::Bare);
         let expiration = ttl.map(|seconds| expiry_after(now, seconds));
         self.tree.modify(key, current, |node| {
-            node.kind = NodeKind::File(value.to_string());
+            node.kind = NodeKind::File(value.into());
             node.modified_index = next;
             node.expiration = expiration;
         })?;

@@ -3,6 +3,7 @@
 //! dropped, which Raft tolerates (it retries from its progress tracking).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,10 +13,11 @@ use log::{debug, info, warn};
 
 use crate::httpd::HttpClient;
 use crate::membership::Members;
-use crate::raft::Message;
 use crate::raft::types::NodeId;
+use crate::raft::{Message, MessageBody};
 use crate::server::outbox::Outbox;
 use crate::server::stats::{FollowerStats, LeaderStats};
+use crate::wal::snapshot_file;
 
 use super::{Connector, host_port};
 
@@ -38,6 +40,8 @@ pub struct PeerSenders {
     timeout: Duration,
     peers: BTreeMap<NodeId, Peer>,
     stats: SharedStats,
+    /// Where the snapshots Raft sends as stubs are read from.
+    snap_dir: Option<Arc<PathBuf>>,
 }
 
 impl PeerSenders {
@@ -49,7 +53,15 @@ impl PeerSenders {
             timeout,
             peers: BTreeMap::new(),
             stats: Arc::default(),
+            snap_dir: None,
         }
+    }
+
+    /// Raft holds snapshots as stubs (`snapshot_file::stub`): the senders
+    /// read their data from `dir` just before sending them.
+    pub fn with_snapshot_dir(mut self, dir: PathBuf) -> PeerSenders {
+        self.snap_dir = Some(Arc::new(dir));
+        self
     }
 
     fn start(&self, name: &str, url: &str) -> Peer {
@@ -57,9 +69,10 @@ impl PeerSenders {
         let client = HttpClient::new(host_port(url), self.connector.clone(), self.timeout);
         let stats = self.stats.clone();
         let peer_name = name.to_string();
+        let snap_dir = self.snap_dir.clone();
         let spawned = thread::Builder::new()
             .name(format!("send-{name}"))
-            .spawn(move || send_loop(client, rx, stats, peer_name));
+            .spawn(move || send_loop(client, rx, stats, peer_name, snap_dir));
         if let Err(e) = spawned {
             log::error!("cannot start the sender thread for {name}: {e}");
         }
@@ -131,7 +144,13 @@ impl Outbox for PeerSenders {
     }
 }
 
-fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStats, name: String) {
+fn send_loop(
+    mut client: HttpClient,
+    queue: Receiver<Message>,
+    stats: SharedStats,
+    name: String,
+    snap_dir: Option<Arc<PathBuf>>,
+) {
     let mut backoff = Duration::from_millis(50);
     // Why the peer is unreachable, as last logged: a failure is logged when
     // it starts or its reason changes, never once per retry.
@@ -140,6 +159,12 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(BATCH - 1));
+        if let Some(dir) = &snap_dir {
+            batch.retain_mut(|m| fill_snapshot(dir, m, &name));
+            if batch.is_empty() {
+                continue;
+            }
+        }
         let has_append = batch
             .iter()
             .any(|m| matches!(m.body, crate::raft::MessageBody::Append { .. }));
@@ -197,6 +222,27 @@ fn send_loop(mut client: HttpClient, queue: Receiver<Message>, stats: SharedStat
         thread::sleep(backoff);
         let _ = queue.try_iter().count();
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Reads the data of a stub snapshot into `m`; false (drop the message, as
+/// a lost one: Raft sends again) if its file is gone or broken.
+fn fill_snapshot(dir: &Path, m: &mut Message, peer: &str) -> bool {
+    let MessageBody::Snapshot { snapshot } = &mut m.body else {
+        return true;
+    };
+    if !snapshot_file::is_stub(snapshot) {
+        return true;
+    }
+    match snapshot_file::fill(dir, snapshot) {
+        Ok(()) => true,
+        Err(e) => {
+            warn!(
+                "cannot read snapshot {} for {peer}: {e}; not sent",
+                snapshot.meta.index
+            );
+            false
+        }
     }
 }
 

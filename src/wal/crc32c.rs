@@ -46,16 +46,48 @@ impl Crc32c {
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        let mut crc = self.state;
-        for &b in bytes {
-            crc = TABLE[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("sse4.2") {
+            // SAFETY: the CPU has SSE4.2, checked just above.
+            self.state = unsafe { update_sse42(self.state, bytes) };
+            return;
         }
-        self.state = crc;
+        self.state = update_table(self.state, bytes);
     }
 
     pub fn finish(&self) -> u32 {
         !self.state
     }
+}
+
+/// One byte per step: about 0.4 GB/s, the fallback.
+fn update_table(mut crc: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        crc = TABLE[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    crc
+}
+
+/// SSE4.2's `crc32` instruction computes this very polynomial, eight bytes
+/// per step (several GB/s): snapshot files of a few hundred MB are checked
+/// at every start, so the table alone cost half a second there.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+fn update_sse42(crc: u32, bytes: &[u8]) -> u32 {
+    use std::arch::x86_64::{_mm_crc32_u8, _mm_crc32_u64};
+    let mut words = bytes.chunks_exact(8);
+    let mut wide = u64::from(crc);
+    for word in &mut words {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        wide = _mm_crc32_u64(wide, u64::from_le_bytes(le));
+    }
+    // The instruction leaves the upper half zero.
+    let mut crc = wide as u32;
+    for &b in words.remainder() {
+        crc = _mm_crc32_u8(crc, b);
+    }
+    crc
 }
 
 /// The CRC-32C of `bytes` in one go.
@@ -83,6 +115,18 @@ mod tests {
     fn thirty_two_zero_bytes_match_the_rfc3720_vector() {
         // RFC 3720 (iSCSI) B.4: 32 bytes of zeros.
         assert_eq!(crc32c(&[0u8; 32]), 0x8A91_36AA);
+    }
+
+    #[test]
+    fn the_instruction_and_the_table_agree_at_every_length_and_offset() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + i / 5) as u8).collect();
+        for start in 0..9 {
+            for end in start..data.len() {
+                let mut crc = Crc32c::new();
+                crc.update(&data[start..end]);
+                assert_eq!(crc.state, update_table(!0, &data[start..end]));
+            }
+        }
     }
 
     #[test]

@@ -121,9 +121,11 @@ pub fn write(dir: &Path, snap: &Snapshot) -> io::Result<PathBuf> {
     Ok(final_path)
 }
 
-/// The snapshot in a file's bytes, or why it cannot be used.
+/// The snapshot in a file's bytes, or why it cannot be used. The data is
+/// moved to the front of the file's buffer rather than copied: a second
+/// buffer as large as the store would double the memory a start needs.
 pub(crate) fn decode(
-    bytes: &[u8],
+    mut bytes: Vec<u8>,
     expect_term: Term,
     expect_index: Index,
 ) -> Result<Snapshot, String> {
@@ -158,16 +160,14 @@ pub(crate) fn decode(
             meta.term, meta.index
         ));
     }
-    Ok(Snapshot {
-        meta,
-        data: bytes[meta_end..].to_vec(),
-    })
+    bytes.drain(..meta_end);
+    Ok(Snapshot { meta, data: bytes })
 }
 
 /// Reads and checks one snapshot file.
 pub fn read(file: &SnapFile) -> Result<Snapshot, WalError> {
     let bytes = fs::read(&file.path)?;
-    decode(&bytes, file.term, file.index).map_err(|reason| WalError::Corrupt {
+    decode(bytes, file.term, file.index).map_err(|reason| WalError::Corrupt {
         file: file.path.clone(),
         offset: 0,
         reason,
@@ -204,6 +204,35 @@ pub fn load_newest_valid(dir: &Path) -> Result<Option<Snapshot>, WalError> {
     }
 }
 
+/// A snapshot whose data is left in its file: what Raft keeps in memory
+/// (a full copy would cost as much as the store itself) and hands to the
+/// peer senders, which [`fill`] it just before sending.
+pub fn stub(meta: SnapshotMeta) -> Snapshot {
+    Snapshot {
+        meta,
+        data: Vec::new(),
+    }
+}
+
+/// Whether `snap` is a [`stub`]: real snapshot data is never empty (it
+/// carries at least the member table's length).
+pub fn is_stub(snap: &Snapshot) -> bool {
+    snap.data.is_empty()
+}
+
+/// Reads the data of a [`stub`] from its file in `dir`. Fails if that file
+/// is gone (a newer snapshot replaced it meanwhile) or does not check out;
+/// the caller drops the message and Raft sends the newer one later.
+pub fn fill(dir: &Path, snap: &mut Snapshot) -> Result<(), WalError> {
+    let file = SnapFile {
+        term: snap.meta.term,
+        index: snap.meta.index,
+        path: dir.join(file_name(snap.meta.term, snap.meta.index)),
+    };
+    *snap = read(&file)?;
+    Ok(())
+}
+
 /// Removes all but the newest [`KEEP`] snapshot files; returns those kept,
 /// oldest first.
 pub fn prune(dir: &Path) -> io::Result<Vec<SnapFile>> {
@@ -235,6 +264,21 @@ mod tests {
             },
             data: data.to_vec(),
         }
+    }
+
+    #[test]
+    fn a_stub_is_filled_from_its_file_and_fails_once_the_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = snap(2, 10, b"tree bytes");
+        let path = write(dir.path(), &s).unwrap();
+        let mut held = stub(s.meta.clone());
+        assert!(is_stub(&held));
+        fill(dir.path(), &mut held).unwrap();
+        assert_eq!(held, s);
+        assert!(!is_stub(&held));
+        fs::remove_file(path).unwrap();
+        let mut held = stub(s.meta.clone());
+        assert!(fill(dir.path(), &mut held).is_err());
     }
 
     #[test]
@@ -293,7 +337,7 @@ mod tests {
         let path = write(dir.path(), &snap(1, 5, b"some data")).unwrap();
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut], 1, 5).is_err(), "cut {cut}");
+            assert!(decode(bytes[..cut].to_vec(), 1, 5).is_err(), "cut {cut}");
         }
     }
 

@@ -707,9 +707,9 @@ impl StateThread {
     }
 
     fn install_snapshot(&mut self, snap: &Snapshot) {
-        match SnapshotData::decode(&snap.data) {
+        match SnapshotData::split(&snap.data) {
             Ok(data) => {
-                if let Err(e) = self.store.restore(&data.store) {
+                if let Err(e) = self.store.restore(data.store) {
                     warn!("snapshot from the leader has an unreadable store: {e}");
                     std::process::exit(1);
                 }
@@ -721,6 +721,10 @@ impl StateThread {
                 self.applied = snap.meta.index;
                 self.applied_term = snap.meta.term;
                 self.snapshot_index = snap.meta.index;
+                // Raft kept a copy to send on; the WAL thread writes this
+                // one to a file, which is where the senders will read it.
+                self.raft
+                    .compact(crate::wal::snapshot_file::stub(snap.meta.clone()));
                 info!(
                     "{}: installed snapshot at index {}",
                     self.cfg.me.name, snap.meta.index
