@@ -17,16 +17,38 @@ use super::params::Params;
 use super::reply;
 
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
+    // Decided in a frame of its own: a watch then waits with only this
+    // small frame and its own above it (httpd/stack.rs).
+    match decide(gw, req, raw_key) {
+        Decision::Answer(response) => gw.send(req, out, response),
+        Decision::Watch(spec) => watch(gw, req, out, spec),
+    }
+}
+
+/// What a request comes to: an answer now, or a watch to wait on.
+enum Decision {
+    Answer(crate::httpd::Response),
+    Watch(WatchSpec),
+}
+
+/// A long-poll watch as the request asked for it.
+struct WatchSpec {
+    key: KeyPath,
+    recursive: bool,
+    stream: bool,
+    since: Option<u64>,
+}
+
+/// Validates the request and answers it, unless it is a watch.
+#[inline(never)]
+fn decide(gw: &Gateway, req: &Request, raw_key: &str) -> Decision {
     let index = gw.store_index();
     let response = match parse_key(raw_key, index) {
         Err(e) => reply::error(&e),
         Ok(key) => match Params::from_request(req, index) {
             Err(e) => reply::error(&e),
             Ok(params) => match req.method.as_str() {
-                "GET" | "HEAD" => match read(gw, req, out, key, &params, index) {
-                    Some(resp) => resp,
-                    None => return,
-                },
+                "GET" | "HEAD" => return read(gw, req, key, &params, index),
                 "PUT" => write(gw, req, put_command(key, &params, index)),
                 "POST" => write(gw, req, post_command(key, &params, index)),
                 "DELETE" => write(gw, req, delete_command(key, &params, index)),
@@ -34,7 +56,7 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
             },
         },
     };
-    gw.send(req, out, response);
+    Decision::Answer(response)
 }
 
 fn put_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
@@ -171,18 +193,11 @@ impl ReadFlags {
 }
 
 /// GET/HEAD: a quorum read first (it ignores `wait`), then a watch, else a
-/// local read. Returns None when the response was streamed already.
-fn read(
-    gw: &Gateway,
-    req: &Request,
-    out: &mut Responder,
-    key: KeyPath,
-    p: &Params,
-    index: u64,
-) -> Option<crate::httpd::Response> {
+/// local read.
+fn read(gw: &Gateway, req: &Request, key: KeyPath, p: &Params, index: u64) -> Decision {
     let flags = match ReadFlags::parse(p, index) {
         Ok(v) => v,
-        Err(e) => return Some(reply::error(&e)),
+        Err(e) => return Decision::Answer(reply::error(&e)),
     };
     let ReadFlags {
         linearizable,
@@ -193,26 +208,29 @@ fn read(
         since,
     } = flags;
     if wait && !linearizable {
-        watch(gw, req, out, key, recursive, stream, since);
-        return None;
+        return Decision::Watch(WatchSpec {
+            key,
+            recursive,
+            stream,
+            since,
+        });
     }
     let answer = ask_read(gw, key, recursive, sorted, linearizable);
-    Some(render(gw, req, answer))
+    Decision::Answer(render(gw, req, answer))
 }
 
 /// A long-poll watch. Headers go out at once; the body is the first
 /// matching event (or every one, with `stream=true`). A client that
 /// disconnects cancels the watch.
-fn watch(
-    gw: &Gateway,
-    req: &Request,
-    out: &mut Responder,
-    key: KeyPath,
-    recursive: bool,
-    stream: bool,
-    since: Option<u64>,
-) {
-    let watching = match keyspace::start_watch(gw, key, recursive, stream, since) {
+#[inline(never)]
+fn watch(gw: &Gateway, req: &Request, out: &mut Responder, spec: WatchSpec) {
+    let WatchSpec {
+        key,
+        recursive,
+        stream,
+        since,
+    } = spec;
+    let mut watching = match keyspace::start_watch(gw, key, recursive, stream, since) {
         Ok(w) => w,
         Err(WatchRefused::Store(e)) => return gw.send(req, out, reply::error(&e)),
         Err(WatchRefused::NoAnswer) => {
@@ -230,7 +248,7 @@ fn watch(
     loop {
         match watching.next(gw, out) {
             WatchNext::Event(event) => {
-                let written = head_only || out.send_chunk(event.to_json().as_bytes()).is_ok();
+                let written = head_only || send_event(out, &event);
                 if !written {
                     watching.cancel(gw);
                     return;
@@ -247,4 +265,11 @@ fn watch(
             }
         }
     }
+}
+
+/// One event as a chunk. Out of line: rendering JSON takes more stack than
+/// the whole wait, and an idle watcher keeps its wait's frames (httpd/stack.rs).
+#[inline(never)]
+fn send_event(out: &mut Responder, event: &crate::store::Event) -> bool {
+    out.send_chunk(event.to_json().as_bytes()).is_ok()
 }

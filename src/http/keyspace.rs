@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
 
-use crate::httpd::{Request, Responder, Response};
+use crate::httpd::{HangupGuard, Request, Responder, Response};
 use crate::server::requests::{ClientRequest, Position, Reply, WatchMessage};
 use crate::store::{ErrorCode, EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
@@ -107,21 +107,39 @@ pub struct Watching {
     /// Where the machine stood when the watch was registered.
     pub at: Position,
     events: Receiver<WatchMessage>,
+    waiting: Wait,
+    /// Held while the hang-up detector watches this connection.
+    hangup: Option<HangupGuard>,
 }
 
-/// What a waiting watch got.
+/// How a watch waits for its next event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Not yet: first take what is queued already (history, a fast write).
+    NotYet,
+    /// Blocked on the channel; the hang-up detector cancels the watch if
+    /// the client leaves, which closes the channel. No wake-ups at all.
+    Notified,
+    /// The detector cannot watch this connection: ask it every `WATCH_POLL`.
+    Polling,
+}
+
+/// What a waiting watch got. The event is boxed so the waiting frames
+/// above `next` need no event-sized slot (httpd/stack.rs); one allocation
+/// per event, next to rendering it as JSON, is nothing.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "returned once per event, by value; boxing would add an allocation"
-)]
 pub enum WatchNext {
-    Event(Event),
+    Event(Box<Event>),
     /// The client closed its connection; the watch is cancelled already.
     ClientGone,
     /// The state thread let go of this watch without another event.
     Ended,
 }
+
+/// Messages a one-shot watch can receive at most: `Started` (or `Failed`)
+/// and one event. Its channel holds exactly that, allocated up front and
+/// small; a stream's is unbounded, since its events keep coming.
+const ONE_SHOT_MESSAGES: usize = 2;
 
 /// Registers a watch on `key` (`since`: first event at or after that index,
 /// from history if it is there; None or 0: the next change).
@@ -132,7 +150,13 @@ pub fn start_watch(
     stream: bool,
     since: Option<u64>,
 ) -> Result<Watching, WatchRefused> {
-    let (tx, rx) = unbounded();
+    // An unbounded channel allocates blocks of 31 messages (8.7 KiB) on
+    // the first send; thousands of idle one-shot watchers need 2 each.
+    let (tx, rx) = if stream {
+        unbounded()
+    } else {
+        bounded(ONE_SHOT_MESSAGES)
+    };
     let request = ClientRequest::Watch {
         key,
         recursive,
@@ -144,29 +168,66 @@ pub fn start_watch(
         return Err(WatchRefused::NoAnswer);
     }
     match rx.recv_timeout(gw.answer_timeout()) {
-        Ok(WatchMessage::Started { id, at }) => Ok(Watching { id, at, events: rx }),
+        Ok(WatchMessage::Started { id, at }) => Ok(Watching {
+            id,
+            at,
+            events: rx,
+            waiting: Wait::NotYet,
+            hangup: None,
+        }),
         Ok(WatchMessage::Failed(e)) => Err(WatchRefused::Store(e)),
         Ok(WatchMessage::Event(_)) | Err(_) => Err(WatchRefused::NoAnswer),
     }
 }
 
 impl Watching {
-    /// Waits for the next event, checking every `WATCH_POLL` whether the
-    /// client is still connected (a client that leaves cancels its watch).
-    pub fn next(&self, gw: &Gateway, out: &Responder) -> WatchNext {
+    /// Waits for the next event. A client that leaves cancels its watch:
+    /// the hang-up detector tells the state thread, which lets go of the
+    /// channel; where the detector cannot watch this connection, the
+    /// client is asked every `WATCH_POLL` instead.
+    ///
+    /// One receive call for every way of waiting: each call site of a
+    /// receive keeps a message-sized slot in this frame, and an idle
+    /// watcher's memory is the stack its frames span (httpd/stack.rs).
+    pub fn next(&mut self, gw: &Gateway, out: &Responder) -> WatchNext {
         loop {
-            match self.events.recv_timeout(WATCH_POLL) {
-                Ok(WatchMessage::Event(event)) => return WatchNext::Event(event),
+            let wait = match self.waiting {
+                Wait::NotYet => Duration::ZERO,
+                // Too long to add to now: crossbeam then blocks for good.
+                Wait::Notified => Duration::MAX,
+                Wait::Polling => WATCH_POLL,
+            };
+            match self.events.recv_timeout(wait) {
+                Ok(WatchMessage::Event(event)) => return WatchNext::Event(Box::new(event)),
                 Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    if out.peer_closed() {
+                Err(RecvTimeoutError::Timeout) => match self.waiting {
+                    Wait::NotYet => self.settle_in(gw, out),
+                    Wait::Polling if out.peer_closed() => {
                         self.cancel(gw);
                         return WatchNext::ClientGone;
                     }
+                    Wait::Polling | Wait::Notified => {}
+                },
+                // Cancelled for a client that left, or let go by the state thread.
+                Err(RecvTimeoutError::Disconnected) if out.peer_closed() => {
+                    return WatchNext::ClientGone;
                 }
                 Err(RecvTimeoutError::Disconnected) => return WatchNext::Ended,
             }
         }
+    }
+
+    /// Nothing is queued: hand the connection to the hang-up detector and
+    /// give back the stack that parsing the request used, then wait.
+    #[inline(never)]
+    fn settle_in(&mut self, gw: &Gateway, out: &Responder) {
+        let (gw, id) = (gw.clone(), self.id);
+        self.hangup = out.notify_on_hangup(Box::new(move || gw.cancel_watch(id)));
+        self.waiting = match self.hangup {
+            Some(_) => Wait::Notified,
+            None => Wait::Polling,
+        };
+        crate::httpd::release_unused_stack();
     }
 
     pub fn cancel(&self, gw: &Gateway) {

@@ -45,7 +45,7 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
         Ok(v) => v,
         Err(e) => return gw.send(req, out, reply::error(&e)),
     };
-    let watching = match keyspace::start_watch(gw, key.clone(), true, false, since) {
+    let mut watching = match keyspace::start_watch(gw, key.clone(), true, false, since) {
         Ok(w) => w,
         Err(WatchRefused::Store(e)) => {
             return gw.send(req, out, reply::error(&refused(&e, &key)));
