@@ -22,11 +22,14 @@
 //! - [`backup`]: backup files (online, offline) and restoring one as a new
 //!   cluster;
 //! - [`datadir`]: what a stopped member's data dir holds, read without
-//!   changing it (`-inspect`, offline backups).
+//!   changing it (`-inspect`, offline backups);
+//! - [`dashboard`]: the web page at `/mod/dashboard/` (embedded files, and
+//!   the rule against cross-site writes through it).
 pub mod backup;
 pub mod capacity;
 pub mod cluster;
 pub mod config;
+pub mod dashboard;
 pub mod datadir;
 pub mod discovery;
 pub mod http;

@@ -118,14 +118,22 @@ fn five_machines_with_active_size_three_give_three_members_and_two_standbys() {
     // A standby's client port sends everything to the leader.
     let l = leader_index(&machines);
     let standby = &machines[4];
-    let r = request(
-        &standby.client,
-        "GET",
-        "/v2/keys/x?consistent=true",
-        &[],
-        b"",
+    // Until its first look at the cluster a standby knows no leader (402).
+    let r = wait_for(
+        "the standby to know the leader",
+        Duration::from_secs(5),
+        || {
+            let r = try_request(
+                &standby.client,
+                "GET",
+                "/v2/keys/x?consistent=true",
+                &[],
+                b"",
+            )
+            .ok()?;
+            (r.status == 307).then_some(r)
+        },
     );
-    assert_eq!(r.status, 307);
     assert_eq!(
         r.header("Location"),
         Some(format!("http://{}/v2/keys/x?consistent=true", machines[l].client).as_str())

@@ -1,6 +1,8 @@
 //! The client port's routes: the v2 keys API, the v1 API, the cluster
 //! status endpoints (under `/v2/` and, as in 0.4.6, the same ones under
-//! `/v1/`) and `/version`. Anything else is Go's plain-text 404. A standby
+//! `/v1/`), `/version` and the dashboard (`/mod/dashboard/`, whose rule
+//! against cross-site writes is checked before any write is routed).
+//! Anything else is Go's plain-text 404. A standby
 //! answers every request with 307 to the leader's client URL (same path
 //! and query), or 402 "Standby Internal Error" when it knows no leader.
 
@@ -36,6 +38,12 @@ impl Handler for ClientApi {
         }
         if req.method == "OPTIONS" {
             gw.send(&req, out, reply::text(200, ""));
+            return;
+        }
+        // The dashboard's files, and its rule against cross-site writes.
+        let refused = || crate::dashboard::csrf::refuse(&req, || gw.member_client_urls());
+        if let Some(resp) = crate::dashboard::answer(&req).or_else(refused) {
+            gw.send(&req, out, resp);
             return;
         }
         if let Some(raw_key) = req.path.strip_prefix("/v2/keys/") {

@@ -74,12 +74,15 @@ impl Gateway {
         let _ = self.state.send(ClientRequest::CancelWatch(id));
     }
 
-    /// CORS headers for an allowed `Origin` (`-cors`).
+    /// CORS headers for an allowed `Origin`: one listed in `-cors`, or a
+    /// member's own client URL (the dashboard served by one member calls
+    /// the others; see `dashboard::origin`).
     pub fn cors_headers(&self, req: &Request) -> Vec<(String, String)> {
         let Some(origin) = req.header("origin") else {
             return Vec::new();
         };
-        let allowed = self.cors.iter().any(|o| o == "*" || o == origin);
+        let allowed =
+            self.cors.iter().any(|o| o == "*" || o == origin) || self.is_member_origin(origin);
         if !allowed {
             return Vec::new();
         }
@@ -91,9 +94,34 @@ impl Gateway {
             ),
             (
                 "Access-Control-Allow-Headers".into(),
-                "accept, content-type".into(),
+                // The dashboard's write marker and etcd 2.x auth's Basic credentials.
+                "accept, content-type, authorization, x-etcd-dashboard".into(),
             ),
+            (
+                "Access-Control-Expose-Headers".into(),
+                "X-Etcd-Index, X-Raft-Index, X-Raft-Term".into(),
+            ),
+            // The dashboard polls every member each second or two.
+            ("Access-Control-Max-Age".into(), "600".into()),
         ]
+    }
+
+    /// Only browsers send `Origin`, so the state thread is asked for the
+    /// member list only for their requests. A standby redirects everything.
+    fn is_member_origin(&self, origin: &str) -> bool {
+        !self.mode.is_standby()
+            && crate::dashboard::origin::is_one_of(
+                origin,
+                self.member_client_urls().iter().map(String::as_str),
+            )
+    }
+
+    /// Every member's client URL, as this machine knows them (empty if the
+    /// state thread did not answer in time).
+    pub fn member_client_urls(&self) -> Vec<String> {
+        self.cluster()
+            .map(|v| v.members.into_iter().map(|m| m.client_url).collect())
+            .unwrap_or_default()
     }
 
     /// Write a whole response, with CORS headers, and no body for HEAD.
