@@ -146,6 +146,16 @@ def status_field(pid, field):
     return int(m.group(1)) if m else 0
 
 
+def status_field_text(pid, field):
+    """A /proc/PID/status field as text (PID may be "PID/task/TID"); None if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            m = re.search(rf"^{field}:\s+(\S+)", f.read(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
 def meminfo_kib(field):
     with open("/proc/meminfo") as f:
         m = re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M)

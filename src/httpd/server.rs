@@ -312,6 +312,25 @@ fn since_last_line(held: u64, what: &str) -> String {
 /// A connection's thread: everything the accept loop left to it.
 fn connection(tcp: TcpStream, slot: Slot, over_limit: bool) {
     let shared = &*slot.0;
+    let Some((wire, remote)) = set_up(tcp, shared, over_limit) else {
+        return;
+    };
+    if over_limit {
+        refuse_busy(wire, &shared.cfg);
+    } else {
+        serve_connection(wire, remote, &shared.cfg, &*shared.handler);
+    }
+}
+
+/// Names the thread, sets the socket's options and runs `wrap` (the TLS
+/// handshake). Out of line: its locals would otherwise stay in the frame
+/// every idle watcher keeps below it (see `stack.rs`).
+#[inline(never)]
+fn set_up(
+    tcp: TcpStream,
+    shared: &Shared,
+    over_limit: bool,
+) -> Option<(Wire, Option<std::net::SocketAddr>)> {
     let cfg = &shared.cfg;
     name_this_thread(&shared.thread_name);
     let remote = tcp.peer_addr().ok();
@@ -324,15 +343,12 @@ fn connection(tcp: TcpStream, slot: Slot, over_limit: bool) {
     let _ = tcp.set_nodelay(true);
     let _ = tcp.set_read_timeout(Some(read_timeout));
     let _ = tcp.set_write_timeout(Some(cfg.write_timeout));
-    let stream = match (shared.wrap)(tcp) {
-        Ok(s) => s,
-        Err(e) => return not_set_up(cfg, remote, &e),
-    };
-    let wire = Wire::new(stream);
-    if over_limit {
-        refuse_busy(wire, cfg);
-    } else {
-        serve_connection(wire, remote, cfg, &*shared.handler);
+    match (shared.wrap)(tcp) {
+        Ok(stream) => Some((Wire::new(stream), remote)),
+        Err(e) => {
+            not_set_up(cfg, remote, &e);
+            None
+        }
     }
 }
 

@@ -282,9 +282,8 @@ impl StateThread {
             PeerRequest::Raft(msgs) => {
                 let now = now_nanos();
                 for m in msgs {
-                    if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+                    if let Some(bytes) = super::stats::append_request_bytes(&m.body) {
                         self.stats.recv_append_cnt += 1;
-                        let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
                         self.stats.recv.record(now, bytes);
                     }
                     self.raft.step(m);
@@ -620,9 +619,8 @@ impl StateThread {
         }
         let now = now_nanos();
         for m in &msgs {
-            if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+            if let Some(bytes) = super::stats::append_request_bytes(&m.body) {
                 self.stats.send_append_cnt += 1;
-                let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
                 self.stats.send.record(now, bytes);
             }
         }
