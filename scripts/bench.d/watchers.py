@@ -138,6 +138,7 @@ def measure(kind, n):
     latencies(srv, writes=300, fresh=50)  # warm-up
     before = latencies(srv)
     rss0 = settled_rss(srv)
+    kstack0 = h.meminfo_kib("KernelStack")
     h.log("watchers", f"{kind}: opening {n} idle watchers")
     crowd = Crowd(srv.client)
     t0 = time.perf_counter()
@@ -146,6 +147,7 @@ def measure(kind, n):
     h.wait_until(lambda: (h.store_watchers(srv) or 0) >= n, SETTLE_S, f"{kind} to count {n} watchers")
     opened_s = time.perf_counter() - t0
     rss1 = settled_rss(srv)
+    kstack1 = h.meminfo_kib("KernelStack")
     threads = thread_count(srv)
     h.log("watchers", f"{kind}: latencies with {n} watchers")
     during = latencies(srv)
@@ -157,7 +159,7 @@ def measure(kind, n):
     h.wait_until(lambda: h.store_watchers(srv) == 0, SETTLE_S, f"{kind} to let go of every watcher")
     released_s = time.perf_counter() - t1
     r = {"kind": kind, "n": n, "before": before, "during": during, "rss0": rss0, "rss1": rss1,
-         "opened_s": opened_s, "released_s": released_s, "threads": threads,
+         "opened_s": opened_s, "kstack": kstack1 - kstack0, "released_s": released_s, "threads": threads,
          "still": still, "early": early}
     h.kill(srv.proc)
     return r
@@ -213,8 +215,8 @@ def report(results, limit):
     print()
     print("| server | idle watchers | opened in | RSS before / with them | per watcher | threads "
           "| write p50 / p99 ms (none → with) | read p50 / p99 ms (none → with) "
-          "| new-connection read p99 ms (none → with) | all let go in |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| new-connection read p99 ms (none → with) | all let go in | kernel stacks added (whole machine) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         name = "ours" if r["kind"] == "ours" else "etcd 3.4"
         per = (r["rss1"] - r["rss0"]) / r["n"]
@@ -223,7 +225,7 @@ def report(results, limit):
               f"| {per:.1f} KiB | {r['threads']} "
               f"| {b['write']['p50']:.2f} / {b['write']['p99']:.2f} → {d['write']['p50']:.2f} / {d['write']['p99']:.2f} "
               f"| {b['read']['p50']:.2f} / {b['read']['p99']:.2f} → {d['read']['p50']:.2f} / {d['read']['p99']:.2f} "
-              f"| {b['fresh']['p99']:.2f} → {d['fresh']['p99']:.2f} | {r['released_s']:.2f} s |")
+              f"| {b['fresh']['p99']:.2f} → {d['fresh']['p99']:.2f} | {r['released_s']:.2f} s | {kib(r['kstack'])} |")
     for r in results:
         if r["early"] or r["still"] != r["n"]:
             print(f"{r['kind']}: {r['early']} watchers answered early; {r['still']} counted after the load")

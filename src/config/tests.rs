@@ -720,3 +720,20 @@ fn a_tool_given_halfway_or_mixed_is_a_one_line_error() {
         assert!(!message.contains('\n'));
     }
 }
+
+#[test]
+fn max_connections_comes_from_the_flag_the_environment_or_the_file_and_is_positive() {
+    assert_eq!(config(&[]).max_connections, None);
+    assert_eq!(
+        config(&["-max-connections", "300"]).max_connections,
+        Some(300)
+    );
+    let from_env = inputs(&[]).env("ETCD_MAX_CONNECTIONS", "20").config();
+    assert_eq!(from_env.max_connections, Some(20));
+    let from_file = inputs(&["-config", "my.toml"])
+        .file("my.toml", "max_connections = 7")
+        .config();
+    assert_eq!(from_file.max_connections, Some(7));
+    assert!(error(&["-max-connections", "0"]).contains("-max-connections"));
+    assert!(!error(&["-max-connections", "many"]).is_empty());
+}

@@ -3,12 +3,20 @@
 //! covers them all with one `fdatasync` (group commit), then tells the state
 //! thread how far the log is durable, handing back the messages that were
 //! waiting for that (vote grants, append acknowledgements).
+//!
+//! A batch that only moves the commit index is written but not synced (the
+//! rule of etcd's `raft.MustSync`): a commit index lost in a crash is
+//! learnt again from the leader or re-established by the next election,
+//! while every entry and every term or vote still reaches the disk before
+//! anyone hears of it. Without it each write cost two syncs (the entry,
+//! then the commit), and a follower synced on every heartbeat that
+//! advanced its commit index; with slow disks that doubled write latency.
 
 use crossbeam_channel::{Receiver, Sender};
 use log::{error, info};
 
 use crate::raft::Message;
-use crate::raft::types::{Entry, HardState, Index, Snapshot, SnapshotMeta, Term};
+use crate::raft::types::{Entry, HardState, Index, NodeId, Snapshot, SnapshotMeta, Term};
 use crate::wal::Wal;
 
 /// Work for the WAL thread, in the order the state thread produced it.
@@ -35,8 +43,22 @@ pub struct Persisted {
 
 /// Runs until the job channel closes. An IO error on the log is fatal: a
 /// machine that cannot make its log durable must not keep acknowledging.
+/// Whether a write must be synced before it is reported: entries always; a
+/// hard state when its term or vote differs from the last one synced (None:
+/// nothing synced yet in this run).
+pub fn must_sync(
+    entries: &[Entry],
+    hard_state: Option<&HardState>,
+    synced: Option<(Term, NodeId)>,
+) -> bool {
+    !entries.is_empty() || hard_state.is_some_and(|hs| synced != Some((hs.term, hs.vote)))
+}
+
 pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Sender<Persisted>) {
     let (mut last_index, mut last_term) = last;
+    // Term and vote of the newest hard state written, and of the newest synced.
+    let mut written: Option<(Term, NodeId)> = None;
+    let mut synced: Option<(Term, NodeId)> = None;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter());
@@ -68,7 +90,10 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
                             last_index = e.index;
                             last_term = e.term;
                         }
-                        wrote = true;
+                        wrote |= must_sync(&entries, hard_state.as_ref(), synced);
+                        if let Some(hs) = &hard_state {
+                            written = Some((hs.term, hs.vote));
+                        }
                         // What the records carry, near enough for a rate.
                         let bytes: usize = entries.iter().map(|e| e.data.len() + 24).sum();
                         crate::metrics::global().wal_write_bytes.add(bytes as u64);
@@ -97,6 +122,7 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
             crate::metrics::global()
                 .wal_fsync_duration
                 .observe(started.elapsed());
+            synced = written;
         }
         let report = Persisted {
             index: last_index,
@@ -112,4 +138,34 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
 fn fatal(e: &std::io::Error) -> ! {
     error!("cannot write the log: {e}; stopping so no unsaved write is acknowledged");
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::types::EntryKind;
+
+    fn hs(term: Term, vote: NodeId, commit: Index) -> HardState {
+        HardState { term, vote, commit }
+    }
+
+    #[test]
+    fn entries_terms_and_votes_are_synced_and_a_commit_index_alone_is_not() {
+        let entry = Entry {
+            term: 2,
+            index: 7,
+            kind: EntryKind::Normal,
+            data: Vec::new(),
+        };
+        let synced = Some((2, 1));
+        assert!(must_sync(&[entry], None, synced));
+        assert!(!must_sync(&[], Some(&hs(2, 1, 7)), synced));
+        assert!(must_sync(&[], Some(&hs(3, 0, 7)), synced), "new term");
+        assert!(must_sync(&[], Some(&hs(2, 3, 7)), Some((2, 0))), "a vote");
+        assert!(
+            must_sync(&[], Some(&hs(2, 1, 7)), None),
+            "first in this run"
+        );
+        assert!(!must_sync(&[], None, synced));
+    }
 }
