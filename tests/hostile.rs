@@ -210,7 +210,12 @@ fn a_client_that_never_reads_its_answers_is_let_go_at_the_write_timeout() {
     );
     e.wait_ready();
     let value = "v".repeat(512 * 1024);
-    let r = common::form_request(&e.client, "PUT", "/v2/keys/big", &format!("value={value}"));
+    let form = format!("value={value}");
+    // The one slot may still be held by wait_ready's last connection.
+    let r = wait_for("the one slot to be free", Duration::from_secs(5), || {
+        let r = common::form_request(&e.client, "PUT", "/v2/keys/big", &form);
+        (r.status != 503).then_some(r)
+    });
     assert_eq!(r.status, 201);
     wait_for(
         "the writer's slot to be free",
@@ -218,19 +223,33 @@ fn a_client_that_never_reads_its_answers_is_let_go_at_the_write_timeout() {
         || (status_of(&e.client, "/version") == Some(200)).then_some(()),
     );
     // Pipelined GETs of 512 KiB each, never read: the answers fill both
-    // socket buffers and the server's write blocks.
-    let mut deaf = connect(&e.client);
-    deaf.set_write_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    for _ in 0..64 {
-        if deaf
-            .write_all(b"GET /v2/keys/big HTTP/1.1\r\nHost: x\r\n\r\n")
-            .is_err()
-        {
-            break;
-        }
-    }
-    assert_eq!(status_of(&e.client, "/version"), Some(503));
+    // socket buffers and the server's write blocks. (Should the previous
+    // probe's thread still hold the slot, the deaf client is the one
+    // refused: it tries again.)
+    let deaf = wait_for(
+        "the deaf client to hold the slot",
+        Duration::from_secs(5),
+        || {
+            let mut deaf = connect(&e.client);
+            deaf.set_write_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            for _ in 0..64 {
+                if deaf
+                    .write_all(b"GET /v2/keys/big HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            // Held, not refused itself: its first answer is the 200 that blocks.
+            let mut first = [0u8; 12];
+            deaf.read_exact(&mut first).ok()?;
+            if &first != b"HTTP/1.1 200" {
+                return None;
+            }
+            (status_of(&e.client, "/version") == Some(503)).then_some(deaf)
+        },
+    );
     // The slot comes back once the write timeout fires, though the client
     // never read and never closed.
     let started = Instant::now();
