@@ -1,6 +1,8 @@
 //! etcd 0.4's v2 keys API and clustering, in Rust.
 //!
 //! Where to look, by the path of a request:
+//! - [`auth`]: v2 users, roles and permission checks (etcd 2.x's auth), with
+//!   password hashing and credential checks;
 //! - [`httpd`]: our small HTTP/1.1 layer (connections, size caps, timeouts);
 //! - [`http`]: where a request enters and is validated (client and peer APIs);
 //! - [`server`]: the state thread, where a write becomes a Raft log entry and
@@ -25,6 +27,7 @@
 //!   changing it (`-inspect`, offline backups);
 //! - [`dashboard`]: the web page at `/mod/dashboard/` (embedded files, and
 //!   the rule against cross-site writes through it).
+pub mod auth;
 pub mod backup;
 pub mod capacity;
 pub mod cluster;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crossbeam_channel::unbounded;
 use log::{error, info, warn};
 
+use etcd::auth::{SharedAuth, Verifier};
 use etcd::backup;
 use etcd::capacity;
 use etcd::cluster::find::{DataDirState, Finder, Start};
@@ -19,6 +20,7 @@ use etcd::cluster::{announce, standby_info};
 use etcd::config::{self, Config, RealFs, Startup};
 use etcd::datadir;
 use etcd::discovery::{Discoverer, DiscoveryUrl};
+use etcd::http::auth::guard::Guard;
 use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
 use etcd::http::health::HealthCheck;
@@ -180,6 +182,10 @@ fn run(cfg: Config) -> Result<(), String> {
     };
     let max_connections = client_connection_limit(cfg.max_connections);
     let mode = ModeCell::new(Mode::Starting);
+    // Users and roles as of the committed log, from the first request on;
+    // the state thread publishes every change it applies after that.
+    let auth_view = SharedAuth::new(rec.auth_committed.clone());
+    let guard = Guard::new(Arc::new(Verifier::new(auth_view.clone())));
 
     // The peer port opens first: once the leader commits our join it must
     // be able to reach us.
@@ -187,6 +193,7 @@ fn run(cfg: Config) -> Result<(), String> {
         state: peer_tx.clone(),
         mode: mode.clone(),
         answer_timeout: REQUEST_TIMEOUT + Duration::from_secs(2),
+        auth: guard.clone(),
     };
     httpd::serve(
         peer_listener,
@@ -324,6 +331,7 @@ fn run(cfg: Config) -> Result<(), String> {
         routes,
         election_ticks: election_tick as u64,
         tick_interval: heartbeat,
+        auth_view,
     };
     let (snapshot_tx, snapshot_rx) = unbounded();
     let (written_tx, written_rx) = unbounded();
@@ -340,7 +348,7 @@ fn run(cfg: Config) -> Result<(), String> {
         state_cfg,
         raft,
         rec.store,
-        (rec.members, rec.config),
+        (rec.members, rec.config, rec.auth),
         rec.applied,
         store_index.clone(),
         Box::new(outbox),
@@ -382,7 +390,8 @@ fn run(cfg: Config) -> Result<(), String> {
         cfg.cors.clone(),
         REQUEST_TIMEOUT + Duration::from_secs(2),
         mode,
-    );
+    )
+    .with_auth(guard);
     let busy_index = store_index.clone();
     let client_http = ServerConfig {
         max_connections,

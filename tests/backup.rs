@@ -662,6 +662,7 @@ fn figures_for_200_000_keys_of_100_bytes() {
         key_space: space,
         members: Members::default(),
         config: ClusterConfig::default(),
+        auth: Default::default(),
         raft_index: n + 1,
         raft_term: 2,
         taken_by: "generated".into(),

@@ -197,3 +197,131 @@ fn the_page_is_served_over_https() {
     );
     assert!(page.contains("data-test=\"watch-start\""));
 }
+
+/// `Basic` credentials for `user:password` (ASCII only).
+fn basic(user_pass: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::from("Basic ");
+    for chunk in user_pass.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn with_auth_on_the_page_loads_preflights_pass_and_refusals_say_why() {
+    let dir = TempDir::new("dash-auth");
+    let e = Etcd::start(dir.path(), "m1", &[]);
+    let c = e.client.as_str();
+    let json = ("Content-Type", "application/json");
+    for (path, body, want) in [
+        ("users/root", r#"{"user":"root","password":"rootpw"}"#, 201),
+        (
+            "roles/app",
+            r#"{"role":"app","permissions":{"kv":{"read":["/app/*"],"write":[]}}}"#,
+            201,
+        ),
+        (
+            "users/alice",
+            r#"{"user":"alice","password":"alicepw","roles":["app"]}"#,
+            200,
+        ),
+        ("enable", "", 200),
+    ] {
+        let r = request(
+            c,
+            "PUT",
+            &format!("/v2/auth/{path}"),
+            &[json],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, want, "{path}: {}", r.text());
+    }
+    let root = basic("root:rootpw");
+    let empty_guest = r#"{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}"#;
+    let r = request(
+        c,
+        "PUT",
+        "/v2/auth/roles/guest",
+        &[json, ("Authorization", &root)],
+        empty_guest.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // The page itself needs no credentials: it asks for them.
+    assert_eq!(e.get("/mod/dashboard/").status, 200);
+    assert_eq!(e.get("/mod/dashboard/js/auth.js").status, 200);
+    // A browser's preflight carries no credentials and must pass.
+    let origin = format!("http://{c}");
+    let preflight = request(
+        c,
+        "OPTIONS",
+        "/v2/keys/app/",
+        &[
+            ("Origin", origin.as_str()),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+        b"",
+    );
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Origin"),
+        Some(origin.as_str())
+    );
+    // Refusals the page can read across members: why, and the CORS headers.
+    let alice = basic("alice:alicepw");
+    let wrong = basic("alice:nope");
+    for (who, header, why) in [
+        ("guest", None, "credentials"),
+        ("wrong password", Some(wrong.as_str()), "credentials"),
+        ("alice", Some(alice.as_str()), "permission"),
+    ] {
+        let mut headers = vec![("Origin", origin.as_str())];
+        if let Some(h) = header {
+            headers.push(("Authorization", h));
+        }
+        let r = request(c, "GET", "/v2/keys/?sorted=true", &headers, b"");
+        assert_eq!(r.status, 401, "{who}");
+        assert_eq!(r.header("X-Etcd-Auth-Refused"), Some(why), "{who}");
+        assert_eq!(
+            r.header("Access-Control-Allow-Origin"),
+            Some(origin.as_str()),
+            "{who}"
+        );
+        let exposed = r
+            .header("Access-Control-Expose-Headers")
+            .unwrap_or_default();
+        assert!(exposed.contains("X-Etcd-Auth-Refused"), "{who}: {exposed}");
+    }
+    // The listing the page makes of a directory, with its trailing slash.
+    let r = request(
+        c,
+        "PUT",
+        "/v2/keys/app/x",
+        &[FORM, ("Authorization", &root)],
+        b"value=1",
+    );
+    assert_eq!(r.status, 201);
+    let r = request(
+        c,
+        "GET",
+        "/v2/keys/app/?sorted=true",
+        &[("Authorization", &alice)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("/app/x"));
+}

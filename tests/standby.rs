@@ -393,6 +393,14 @@ fn a_restarted_standby_stays_one_and_finds_the_cluster_from_its_data_dir() {
     wait_members(&machines, 3, Duration::from_secs(10));
     let standby = &mut machines[3];
     assert!(standby.log_text().contains("waiting as a standby"));
+    // Its first look at the cluster writes standby_info; killed before
+    // that, it has nothing to come back as a standby from (1 run in 4).
+    let info = standby.data_dir.join("standby_info");
+    wait_for(
+        "the standby's first standby_info",
+        Duration::from_secs(10),
+        || info.exists().then_some(()),
+    );
     // Restarted without -peers: only standby_info says where the cluster is.
     standby.kill();
     standby

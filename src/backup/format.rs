@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Member};
 use crate::store::{KeyPath, NodeRecord, NodeRef};
 use crate::wal::Crc32c;
@@ -93,6 +94,10 @@ pub struct Header {
     pub nodes: u64,
     pub members: Vec<BackupMember>,
     pub config: ClusterConfig,
+    /// Users, roles (password hashes only) and the auth flag; left out
+    /// when there are none, and absent from files written before auth.
+    #[serde(default, skip_serializing_if = "AuthState::is_empty")]
+    pub auth: AuthState,
     /// The version of the etcd that wrote the file.
     pub etcd_version: String,
 }

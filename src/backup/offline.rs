@@ -100,6 +100,7 @@ pub fn backup_data_dir(
         key_space: state.store.key_space(),
         members: state.members,
         config: state.config,
+        auth: state.auth,
         raft_index: state.applied.0,
         raft_term: state.applied.1,
         taken_by: data_dir.name.clone().unwrap_or_default(),

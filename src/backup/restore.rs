@@ -171,6 +171,7 @@ fn build_snapshot(backup: Backup, me: &Member) -> (Snapshot, Restored) {
         store: store.snapshot(),
         members,
         config: header.config.raised(),
+        auth: header.auth.clone(),
     };
     // Raft's log starts after the backup's applied index, so X-Raft-Index
     // carries on too; index 0 is reserved for "no snapshot".

@@ -21,6 +21,40 @@ fn member(name: &str, n: u16) -> Member {
     )
 }
 
+/// A root user, a role and auth on (one value: a hash has a random salt).
+fn sample_auth() -> crate::auth::AuthState {
+    static SAMPLE: std::sync::OnceLock<crate::auth::AuthState> = std::sync::OnceLock::new();
+    SAMPLE.get_or_init(make_sample_auth).clone()
+}
+
+fn make_sample_auth() -> crate::auth::AuthState {
+    use crate::auth::{AuthCommand, PasswordHash, Patterns, Permissions, RoleChange, UserChange};
+    let mut auth = crate::auth::AuthState::default();
+    let cmds = [
+        AuthCommand::PutUser(UserChange {
+            name: "root".into(),
+            password: Some(PasswordHash::with_iterations("pw", 10).expect("hash")),
+            roles: None,
+            grant: vec![],
+            revoke: vec![],
+        }),
+        AuthCommand::PutRole(RoleChange {
+            name: "app".into(),
+            permissions: Permissions {
+                read: Patterns::of(&["/config/*"]),
+                write: Patterns::default(),
+            },
+            grant: None,
+            revoke: None,
+        }),
+        AuthCommand::Enable,
+    ];
+    for cmd in cmds {
+        auth.apply(&cmd).expect("auth command");
+    }
+    auth
+}
+
 /// A store as a three-machine cluster leaves it: registry, hidden keys,
 /// directories, a TTL, an overwritten key.
 fn sample_source() -> Source {
@@ -53,6 +87,7 @@ fn sample_source() -> Source {
             active_size: 5,
             ..ClusterConfig::default()
         },
+        auth: sample_auth(),
         raft_index: 90,
         raft_term: 4,
         taken_by: "m2".into(),
@@ -99,7 +134,25 @@ fn a_backup_round_trips_every_node_and_the_header() {
     assert_eq!((header.raft_index, header.raft_term), (90, 4));
     assert_eq!(header.members.len(), 3);
     assert_eq!(header.config.active_size, 5);
+    assert_eq!(header.auth, sample_auth());
     assert_eq!(header.taken_at, "2023-11-14T22:13:20Z");
+}
+
+#[test]
+fn a_header_without_auth_reads_as_auth_off_and_an_empty_one_is_left_out() {
+    let old = r#"{"storeIndex":5,"raftIndex":9,"raftTerm":2,"takenBy":"m1",
+        "takenAt":"2023-11-14T22:13:20Z","origin":"online","nodes":0,"members":[],
+        "config":{"activeSize":9,"removeDelay":1800,"syncInterval":5},"etcdVersion":"0.4.6"}"#;
+    let header: crate::backup::Header = serde_json::from_str(old).expect("an older header reads");
+    assert!(header.auth.is_empty());
+    let plain = Source {
+        auth: crate::auth::AuthState::default(),
+        ..sample_source()
+    };
+    let json = serde_json::to_string(&plain.header()).unwrap();
+    assert!(!json.contains("\"auth\""), "{json}");
+    let with_auth = serde_json::to_string(&sample_source().header()).unwrap();
+    assert!(with_auth.contains("\"auth\"") && !with_auth.contains("\"pw\""));
 }
 
 #[test]
@@ -220,6 +273,8 @@ fn a_restored_data_dir_opens_as_a_cluster_of_one_at_the_backup_s_index() {
     assert_eq!(rec.bootstrap.conf.voters, vec![me.id]);
     assert_eq!(rec.members.iter().collect::<Vec<_>>(), vec![&me]);
     assert_eq!(rec.config.active_size, 5);
+    assert_eq!(rec.auth, sample_auth(), "users and roles come back too");
+    assert_eq!(rec.auth_committed, sample_auth());
     let machines = rec
         .store
         .get(&KeyPath::parse(MACHINES_DIR), true, true, NOW)

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use super::format::{
     BackupMember, Header, Origin, RecordType, append_frame, encode_end, encode_node, preamble,
 };
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 use crate::raft::types::{Index, Term};
 use crate::store::{KeySpace, UnixNanos, format_rfc3339};
@@ -24,6 +25,8 @@ pub struct Source {
     pub key_space: KeySpace,
     pub members: Members,
     pub config: ClusterConfig,
+    /// Users, roles and the auth flag.
+    pub auth: AuthState,
     /// The Raft index and term the copying machine had applied.
     pub raft_index: Index,
     pub raft_term: Term,
@@ -46,6 +49,7 @@ impl Source {
             nodes: self.key_space.counts().total(),
             members: self.members.iter().map(BackupMember::from).collect(),
             config: self.config,
+            auth: self.auth.clone(),
             etcd_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

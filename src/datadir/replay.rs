@@ -4,6 +4,7 @@
 //! for membership and settings). This is what the member would hold after
 //! a restart, before it hears from anyone.
 
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 use crate::raft::types::{ConfChange, EntryKind, Index, NodeId, Term};
 use crate::server::command::Command;
@@ -18,6 +19,8 @@ pub struct Replayed {
     pub store: Store,
     pub members: Members,
     pub config: ClusterConfig,
+    /// Users, roles and the auth flag.
+    pub auth: AuthState,
     pub voters: Vec<NodeId>,
     /// What the newest snapshot covered.
     pub snapshot_index: Index,
@@ -35,6 +38,7 @@ pub fn replay(log: &LogReport, progress: &mut dyn FnMut(u64, u64)) -> Result<Rep
         store: Store::new(),
         members: Members::default(),
         config: ClusterConfig::default(),
+        auth: AuthState::default(),
         voters: Vec::new(),
         snapshot_index: 0,
         applied: (0, 0),
@@ -49,6 +53,7 @@ pub fn replay(log: &LogReport, progress: &mut dyn FnMut(u64, u64)) -> Result<Rep
             .map_err(|e| format!("snapshot at index {}: {e}", snap.meta.index))?;
         state.members = data.members;
         state.config = data.config;
+        state.auth = data.auth;
         state.voters = snap.meta.conf.voters.clone();
         state.snapshot_index = snap.meta.index;
         state.applied = (snap.meta.index, snap.meta.term);
@@ -90,6 +95,7 @@ fn apply(state: &mut Replayed, cmd: Command) {
         store,
         members,
         config,
+        auth,
         voters,
         ..
     } = state;
@@ -119,6 +125,9 @@ fn apply(state: &mut Replayed, cmd: Command) {
             record,
         } => {
             let _ = replica::set_config(store, config, new, record, time);
+        }
+        Command::Auth { cmd } => {
+            let _ = auth.apply(&cmd);
         }
     }
 }
@@ -179,6 +188,12 @@ mod tests {
                 },
                 entry(4, &set("/b")),
                 entry(5, &set("/not-committed")),
+                entry(
+                    6,
+                    &Command::Auth {
+                        cmd: crate::auth::AuthCommand::Enable,
+                    },
+                ),
             ],
             hard_state: HardState {
                 term: 2,
@@ -195,7 +210,39 @@ mod tests {
         assert_eq!(state.members.get("m1"), Some(&m1));
         assert_eq!(state.skipped.len(), 1);
         assert!(calls >= 1);
+        assert!(!state.auth.enabled(), "the auth entry is past the commit");
         let counts = state.store.key_space().counts();
         assert_eq!(counts.files, 3, "the registry entry, /a and /b");
+    }
+
+    #[test]
+    fn auth_entries_are_applied_with_the_rest() {
+        use crate::auth::{AuthCommand, PasswordHash, UserChange};
+        let root = Command::Auth {
+            cmd: AuthCommand::PutUser(UserChange {
+                name: "root".into(),
+                password: Some(PasswordHash::with_iterations("pw", 10).unwrap()),
+                roles: None,
+                grant: vec![],
+                revoke: vec![],
+            }),
+        };
+        let enable = Command::Auth {
+            cmd: AuthCommand::Enable,
+        };
+        let log = LogReport {
+            entries: vec![entry(1, &enable), entry(2, &root), entry(3, &enable)],
+            hard_state: HardState {
+                term: 2,
+                vote: 0,
+                commit: 3,
+            },
+            ..LogReport::default()
+        };
+        let state = replay(&log, &mut |_, _| {}).unwrap();
+        // The first enable was refused (no root yet) and changed nothing.
+        assert!(state.auth.enabled());
+        assert!(state.auth.user("root").unwrap().password.verify("pw"));
+        assert_eq!(state.store.index(), 0, "auth never touches the key space");
     }
 }

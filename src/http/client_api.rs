@@ -1,8 +1,9 @@
 //! The client port's routes: the v2 keys API, the v1 API, the cluster
 //! status endpoints (under `/v2/` and, as in 0.4.6, the same ones under
-//! `/v1/`), `/version` and the dashboard (`/mod/dashboard/`, whose rule
-//! against cross-site writes is checked before any write is routed).
-//! Anything else is Go's plain-text 404. A standby
+//! `/v1/`), `/version`, etcd 2.x's auth API (`/v2/auth/`, see `auth`) and
+//! the dashboard (`/mod/dashboard/`, whose rule against cross-site writes
+//! is checked before any write is routed). Anything else is Go's
+//! plain-text 404. A standby
 //! answers every request with 307 to the leader's client URL (same path
 //! and query), or 402 "Standby Internal Error" when it knows no leader.
 
@@ -14,7 +15,7 @@ use crate::store::{ErrorCode, EtcdError};
 
 use super::gateway::Gateway;
 use super::health::{self, HealthCheck};
-use super::{keys, reply, v1};
+use super::{auth, keys, reply, v1};
 
 pub const VERSION_TEXT: &str = concat!("etcd ", env!("CARGO_PKG_VERSION"));
 
@@ -37,6 +38,11 @@ impl Handler for ClientApi {
         if let Some(raw_key) = req.path.strip_prefix("/v1/keys/") {
             let raw_key = raw_key.to_string();
             v1::keys::handle(gw, &req, out, &raw_key);
+            return;
+        }
+        if let Some(rest) = req.path.strip_prefix("/v2/auth/") {
+            let rest = rest.to_string();
+            auth::handle(gw, &req, out, &rest);
             return;
         }
         if let Some(raw_key) = req.path.strip_prefix("/v1/watch/") {

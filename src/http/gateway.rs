@@ -1,5 +1,6 @@
 //! What every HTTP handler shares: the channel into the state thread, the
-//! store index it publishes (for error bodies), CORS and timeouts.
+//! store index it publishes (for error bodies), CORS, timeouts and the
+//! auth checks (`guard`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
+use super::auth::guard::Guard;
 use crate::httpd::{Request, Responder, Response};
 use crate::server::mode::ModeCell;
 use crate::server::requests::{ClientRequest, ClusterView};
@@ -18,6 +20,7 @@ pub struct Gateway {
     cors: Arc<Vec<String>>,
     answer_timeout: Duration,
     mode: ModeCell,
+    guard: Guard,
 }
 
 impl Gateway {
@@ -36,7 +39,19 @@ impl Gateway {
             cors: Arc::new(cors),
             answer_timeout,
             mode,
+            guard: Guard::default(),
         }
+    }
+
+    /// Checks requests against these users and roles (auth stays off
+    /// without it).
+    pub fn with_auth(mut self, guard: Guard) -> Gateway {
+        self.guard = guard;
+        self
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
     }
 
     /// Member or standby (a standby redirects every request to the leader).
@@ -99,7 +114,7 @@ impl Gateway {
             ),
             (
                 "Access-Control-Expose-Headers".into(),
-                "X-Etcd-Index, X-Raft-Index, X-Raft-Term".into(),
+                "X-Etcd-Index, X-Raft-Index, X-Raft-Term, X-Etcd-Auth-Refused".into(),
             ),
             // The dashboard polls every member each second or two.
             ("Access-Control-Max-Age".into(), "600".into()),

@@ -3,12 +3,16 @@
 //! redirect), turned into a typed command and handed to the state thread.
 //! What the v1 API shares with it (key parsing, the membership guard, the
 //! round trips to the state thread, waiting watches) is in `keyspace`; the
-//! v2 body shape and the v2 parameter rules stay here.
+//! v2 body shape and the v2 parameter rules stay here. With auth on, a
+//! request must be allowed by `auth::guard` first (etcd 2.x's check: the
+//! key as the URL names it, recursive when `recursive=true`).
 
+use crate::auth::Access;
 use crate::httpd::{Request, Responder};
 use crate::server::requests::Reply;
 use crate::store::{ErrorCode, EtcdError, KeyPath, StoreCommand};
 
+use super::auth::guard::KeyPass;
 use super::gateway::Gateway;
 use super::keyspace::{
     self, WatchNext, WatchRefused, ask_read, ask_write, check_not_reserved, parse_key,
@@ -37,6 +41,8 @@ struct WatchSpec {
     recursive: bool,
     stream: bool,
     since: Option<u64>,
+    /// What the caller may see (auth).
+    filter: keyspace::EventFilter,
 }
 
 /// Validates the request and answers it, unless it is a watch.
@@ -47,13 +53,24 @@ fn decide(gw: &Gateway, req: &Request, raw_key: &str) -> Decision {
         Err(e) => reply::error(&e),
         Ok(key) => match Params::from_request(req, index) {
             Err(e) => reply::error(&e),
-            Ok(params) => match req.method.as_str() {
-                "GET" | "HEAD" => return read(gw, req, key, &params, index),
-                "PUT" => write(gw, req, put_command(key, &params, index)),
-                "POST" => write(gw, req, post_command(key, &params, index)),
-                "DELETE" => write(gw, req, delete_command(key, &params, index)),
-                _ => reply::not_found(),
-            },
+            Ok(params) => {
+                let access = match req.method.as_str() {
+                    "GET" | "HEAD" => Access::Read,
+                    "PUT" | "POST" | "DELETE" => Access::Write,
+                    _ => return Decision::Answer(reply::not_found()),
+                };
+                // A bad `recursive` is 209 from the handler below.
+                let recursive = params.flag("recursive", index).unwrap_or(false);
+                match gw.guard().keys(req, &key, raw_key, access, recursive) {
+                    Err(refused) => refused,
+                    Ok(pass) => match req.method.as_str() {
+                        "GET" | "HEAD" => return read(gw, req, key, &params, index, &pass),
+                        "PUT" => write(gw, req, put_command(key, &params, index)),
+                        "POST" => write(gw, req, post_command(key, &params, index)),
+                        _ => write(gw, req, delete_command(key, &params, index)),
+                    },
+                }
+            }
         },
     };
     Decision::Answer(response)
@@ -194,7 +211,14 @@ impl ReadFlags {
 
 /// GET/HEAD: a quorum read first (it ignores `wait`), then a watch, else a
 /// local read.
-fn read(gw: &Gateway, req: &Request, key: KeyPath, p: &Params, index: u64) -> Decision {
+fn read(
+    gw: &Gateway,
+    req: &Request,
+    key: KeyPath,
+    p: &Params,
+    index: u64,
+    pass: &KeyPass,
+) -> Decision {
     let flags = match ReadFlags::parse(p, index) {
         Ok(v) => v,
         Err(e) => return Decision::Answer(reply::error(&e)),
@@ -208,11 +232,13 @@ fn read(gw: &Gateway, req: &Request, key: KeyPath, p: &Params, index: u64) -> De
         since,
     } = flags;
     if wait && !linearizable {
+        let filter = gw.guard().watch_filter(pass, &key, recursive);
         return Decision::Watch(WatchSpec {
             key,
             recursive,
             stream,
             since,
+            filter,
         });
     }
     let answer = ask_read(gw, key, recursive, sorted, linearizable);
@@ -229,8 +255,10 @@ fn watch(gw: &Gateway, req: &Request, out: &mut Responder, spec: WatchSpec) {
         recursive,
         stream,
         since,
+        filter,
     } = spec;
-    let mut watching = match keyspace::start_watch(gw, key, recursive, stream, since) {
+    let mut watching = match keyspace::start_watch(gw, key, recursive, stream, since, Some(filter))
+    {
         Ok(w) => w,
         Err(WatchRefused::Store(e)) => return gw.send(req, out, reply::error(&e)),
         Err(WatchRefused::NoAnswer) => {

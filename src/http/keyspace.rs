@@ -100,6 +100,16 @@ pub enum WatchRefused {
     NoAnswer,
 }
 
+/// Which events a watch may report (its caller's read permissions, see
+/// `http::auth::guard`), applied on the connection's thread.
+pub struct EventFilter {
+    pub shows: Box<dyn Fn(&Event) -> bool + Send>,
+    /// Events may be left out from the start (auth is on): a one-shot
+    /// watch is then registered as a stream, so that a left-out event does
+    /// not use it up, and cancelled after the one it reports.
+    pub may_skip: bool,
+}
+
 /// A registered watch. Events come from the state thread's channel; the
 /// connection's own thread waits on it, so no shared thread is held.
 pub struct Watching {
@@ -107,6 +117,11 @@ pub struct Watching {
     /// Where the machine stood when the watch was registered.
     pub at: Position,
     events: Receiver<WatchMessage>,
+    filter: Option<EventFilter>,
+    /// Registered as a stream, whatever the client asked.
+    streaming: bool,
+    /// The client asked for one event only.
+    one_shot: bool,
     waiting: Wait,
     /// Held while the hang-up detector watches this connection.
     hangup: Option<HangupGuard>,
@@ -142,17 +157,20 @@ pub enum WatchNext {
 const ONE_SHOT_MESSAGES: usize = 2;
 
 /// Registers a watch on `key` (`since`: first event at or after that index,
-/// from history if it is there; None or 0: the next change).
+/// from history if it is there; None or 0: the next change). Only events
+/// `filter` shows are reported.
 pub fn start_watch(
     gw: &Gateway,
     key: KeyPath,
     recursive: bool,
     stream: bool,
     since: Option<u64>,
+    filter: Option<EventFilter>,
 ) -> Result<Watching, WatchRefused> {
+    let streaming = stream || filter.as_ref().is_some_and(|f| f.may_skip);
     // An unbounded channel allocates blocks of 31 messages (8.7 KiB) on
     // the first send; thousands of idle one-shot watchers need 2 each.
-    let (tx, rx) = if stream {
+    let (tx, rx) = if streaming {
         unbounded()
     } else {
         bounded(ONE_SHOT_MESSAGES)
@@ -160,7 +178,7 @@ pub fn start_watch(
     let request = ClientRequest::Watch {
         key,
         recursive,
-        stream,
+        stream: streaming,
         since: since.filter(|i| *i > 0),
         events: tx,
     };
@@ -172,6 +190,9 @@ pub fn start_watch(
             id,
             at,
             events: rx,
+            filter,
+            streaming,
+            one_shot: !stream,
             waiting: Wait::NotYet,
             hangup: None,
         }),
@@ -198,7 +219,11 @@ impl Watching {
                 Wait::Polling => WATCH_POLL,
             };
             match self.events.recv_timeout(wait) {
-                Ok(WatchMessage::Event(event)) => return WatchNext::Event(Box::new(event)),
+                Ok(WatchMessage::Event(event)) => {
+                    if let Some(next) = self.deliver(gw, event) {
+                        return next;
+                    }
+                }
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout) => match self.waiting {
                     Wait::NotYet => self.settle_in(gw, out),
@@ -215,6 +240,29 @@ impl Watching {
                 Err(RecvTimeoutError::Disconnected) => return WatchNext::Ended,
             }
         }
+    }
+
+    /// What an event means for the caller: None when its filter leaves it
+    /// out and the watch goes on. Out of line, so the filter's frames are
+    /// not in the waiting watch's (httpd/stack.rs).
+    #[inline(never)]
+    fn deliver(&self, gw: &Gateway, event: Event) -> Option<WatchNext> {
+        let shown = self.filter.as_ref().is_none_or(|f| (f.shows)(&event));
+        if shown {
+            if self.one_shot && self.streaming {
+                // A one-shot watch registered as a stream is over.
+                self.cancel(gw);
+            }
+            return Some(WatchNext::Event(Box::new(event)));
+        }
+        if !self.streaming {
+            // Its one event was not the caller's to see (auth came on
+            // after it started): the watch ends empty, and the client's
+            // next try is checked afresh.
+            self.cancel(gw);
+            return Some(WatchNext::Ended);
+        }
+        None
     }
 
     /// Nothing is queued: hand the connection to the hang-up detector and

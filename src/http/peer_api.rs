@@ -8,6 +8,11 @@
 //! messages (the leader's appends arrive as soon as its join commits).
 //! Everything else is sent to the leader's peer URL (307), or answered
 //! with 402 "Standby Internal Error" when it knows no leader.
+//!
+//! With auth on, the admin changes (`DELETE /v2/admin/machines/<name>`,
+//! `PUT /v2/admin/config`) and `GET /v2/admin/backup` (every key) need a
+//! user with the root role, as etcd 2.x's member changes do; what
+//! machines ask each other stays open (the peer port's TLS guards it).
 
 use std::time::Duration;
 
@@ -21,6 +26,7 @@ use crate::server::requests::{ClusterView, ConfigReply, JoinReply, PeerRequest, 
 use crate::store::{ErrorCode, EtcdError};
 use crate::transport::handshake::{PEER_PROTOCOL, speaks};
 
+use super::auth::guard::{Guard, refusal};
 use super::reply;
 
 /// How long the leader's half of a health check may take.
@@ -40,6 +46,8 @@ pub struct PeerApi {
     pub state: Sender<PeerRequest>,
     pub mode: ModeCell,
     pub answer_timeout: Duration,
+    /// Who may use the admin changes and backups.
+    pub auth: Guard,
 }
 
 impl PeerApi {
@@ -200,6 +208,13 @@ impl Handler for PeerApi {
             }
             Mode::Member => {}
         }
+        let admin_change = (req.method == "PUT" && req.path == "/v2/admin/config")
+            || (req.method == "DELETE" && req.path.starts_with("/v2/admin/machines/"))
+            || (readable && req.path == "/v2/admin/backup");
+        if admin_change && let Err(r) = self.auth.root(&req) {
+            let _ = out.send(refusal(r));
+            return;
+        }
         if readable && req.path == "/v2/admin/backup" {
             let head = req.method == "HEAD";
             super::backup::stream(&self.state, self.answer_timeout, head, out);
@@ -254,6 +269,7 @@ mod tests {
             state: tx,
             mode: ModeCell::new(mode),
             answer_timeout: Duration::from_millis(50),
+            auth: Guard::default(),
         }
     }
 

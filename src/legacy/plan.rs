@@ -348,6 +348,8 @@ fn our_snapshot((index, term): (Index, Term), taken: TakenStore) -> Snapshot {
         store: store.snapshot(),
         members: taken.members,
         config: taken.config,
+        // etcd 0.4 had no users or roles.
+        auth: Default::default(),
     };
     Snapshot {
         meta: SnapshotMeta {

@@ -55,6 +55,11 @@ pub struct Metrics {
     pub wal_write_bytes: Counter,
     pub snapshot_save_duration: Histogram,
     pub watch_requests: Counter,
+    /// Full password hashes computed (logins the cache did not answer, and
+    /// new passwords): what guessing costs the machine.
+    pub auth_password_hashes: Counter,
+    /// Logins refused: unknown user, wrong password, unreadable header.
+    pub auth_failed_logins: Counter,
     http: Vec<MethodMetrics>,
     /// (method index, status) of failed requests: few distinct values, and
     /// only failures take the lock.
@@ -77,6 +82,8 @@ impl Default for Metrics {
             wal_write_bytes: Counter::default(),
             snapshot_save_duration: Histogram::exponential(0.001, 2.0, 14),
             watch_requests: Counter::default(),
+            auth_password_hashes: Counter::default(),
+            auth_failed_logins: Counter::default(),
             http: METHODS
                 .iter()
                 .map(|_| MethodMetrics {

@@ -31,6 +31,7 @@ pub fn render(m: &Metrics, store: Option<&StoreStats>) -> String {
         &[(Vec::new(), &m.snapshot_save_duration)],
     );
     http(&mut out, m);
+    auth(&mut out, m);
     peers(&mut out, m);
     if let Some(s) = store {
         store_counts(&mut out, s, m);
@@ -85,6 +86,22 @@ fn server(out: &mut Out, m: &Metrics) {
     for (name, help, v) in counters {
         out.single(name, help, "counter", v as f64);
     }
+}
+
+/// Ours: etcd 2.x had no auth metrics.
+fn auth(out: &mut Out, m: &Metrics) {
+    out.single(
+        "etcd_auth_password_hashes_total",
+        "Password hashes computed: logins not answered from the cache of good ones, and new passwords.",
+        "counter",
+        m.auth_password_hashes.get() as f64,
+    );
+    out.single(
+        "etcd_auth_failed_logins_total",
+        "Requests whose Basic credentials were refused (unknown user, wrong password, unreadable header).",
+        "counter",
+        m.auth_failed_logins.get() as f64,
+    );
 }
 
 fn http(out: &mut Out, m: &Metrics) {

@@ -17,6 +17,7 @@ use crate::wal::{Wal, WalOptions};
 
 use super::command::Command;
 use super::snapshot_data::SnapshotData;
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 
 pub struct Recovered {
@@ -30,6 +31,12 @@ pub struct Recovered {
     pub members: Members,
     /// The cluster settings as of the committed log.
     pub config: ClusterConfig,
+    /// Users, roles and the auth flag in the snapshot (where the state
+    /// thread starts applying from).
+    pub auth: AuthState,
+    /// The same as of the committed log: what the HTTP threads check
+    /// against from the first request, before the log is re-applied.
+    pub auth_committed: AuthState,
     /// Where the store stands: the snapshot it was restored from.
     pub applied: (Index, Term),
     /// Nothing was ever written here: a new member.
@@ -88,6 +95,7 @@ pub fn open(
     let mut store = Store::new();
     let mut members = Members::default();
     let mut config = ClusterConfig::default();
+    let mut auth = AuthState::default();
     let mut voters: Vec<NodeId> = Vec::new();
     let mut applied = (0, 0);
     if let Some(snap) = &rec.snapshot {
@@ -95,13 +103,16 @@ pub fn open(
         store.restore(&data.store)?;
         members = data.members;
         config = data.config;
+        auth = data.auth;
         voters = snap.meta.conf.voters.clone();
         applied = (snap.meta.index, snap.meta.term);
         info!("loaded snapshot at index {}", snap.meta.index);
     }
     // The voters, the members' addresses and the settings as the committed
     // log leaves them (what re-applying it will rebuild): the peer senders
-    // and the search for the cluster need them before that.
+    // and the search for the cluster need them before that; auth checks
+    // need the users and roles from the first request on.
+    let mut auth_committed = auth.clone();
     let committed = rec
         .entries
         .iter()
@@ -128,6 +139,10 @@ pub fn open(
                 members.remove(&name);
             }
             Command::SetConfig { config: c, .. } => config = c.raised(),
+            // Refusals change nothing, as on the state thread.
+            Command::Auth { cmd } => {
+                let _ = auth_committed.apply(&cmd);
+            }
             Command::Store { .. } | Command::ExpireDue { .. } => {}
         }
     }
@@ -159,6 +174,8 @@ pub fn open(
         store,
         members,
         config,
+        auth,
+        auth_committed,
         applied,
         fresh,
         snapshot: rec.snapshot,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthCommand;
 use crate::membership::{ClusterConfig, Member, node_id_for};
 use crate::raft::types::ConfChange;
 use crate::store::{StoreCommand, UnixNanos};
@@ -35,6 +36,9 @@ pub enum Command {
         config: ClusterConfig,
         record: bool,
     },
+    /// A change of users, roles or the auth flag (`/v2/auth`). Kept out of
+    /// the key space; a new password is in it already hashed.
+    Auth { cmd: AuthCommand },
 }
 
 impl Command {
@@ -96,6 +100,60 @@ mod tests {
         };
         assert_eq!(config.conf_change(), None);
         assert_eq!(Command::decode(&config.encode()), Ok(config));
+    }
+
+    #[test]
+    fn auth_commands_survive_encoding_with_their_hash_only() {
+        use crate::auth::{PasswordHash, Patterns, Permissions, RoleChange, UserChange};
+        let hash = PasswordHash::with_iterations("s3cret", 10).unwrap();
+        let cmds = [
+            AuthCommand::PutUser(UserChange {
+                name: "bob".into(),
+                password: Some(hash.clone()),
+                roles: None,
+                grant: vec!["app".into()],
+                revoke: vec![],
+            }),
+            AuthCommand::DeleteUser { name: "bob".into() },
+            AuthCommand::PutRole(RoleChange {
+                name: "app".into(),
+                permissions: Permissions {
+                    read: Patterns::of(&["/app/*"]),
+                    write: Patterns::default(),
+                },
+                grant: None,
+                revoke: Some(Permissions::full()),
+            }),
+            AuthCommand::DeleteRole { name: "app".into() },
+            AuthCommand::Enable,
+            AuthCommand::Disable,
+        ];
+        for cmd in cmds {
+            let entry = Command::Auth { cmd };
+            let bytes = entry.encode();
+            assert!(!String::from_utf8_lossy(&bytes).contains("s3cret"));
+            assert_eq!(Command::decode(&bytes), Ok(entry.clone()));
+            assert_eq!(entry.conf_change(), None);
+        }
+        let text = String::from_utf8(
+            Command::Auth {
+                cmd: AuthCommand::Enable,
+            }
+            .encode(),
+        )
+        .unwrap();
+        assert_eq!(text, r#"{"Auth":{"cmd":"Enable"}}"#);
+        let with_hash = Command::Auth {
+            cmd: AuthCommand::PutUser(UserChange {
+                name: "u".into(),
+                password: Some(hash.clone()),
+                roles: None,
+                grant: vec![],
+                revoke: vec![],
+            }),
+        };
+        let text = String::from_utf8(with_hash.encode()).unwrap();
+        assert!(text.contains(&hash.to_string()), "{text}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crossbeam_channel::Sender;
 
+use crate::auth::{AuthCommand, AuthError, AuthOutcome};
 use crate::raft::types::{Index, Term};
 use crate::store::{EtcdError, Event, KeyPath, StoreCommand, WatcherId};
 
@@ -80,6 +81,26 @@ pub enum ClientRequest {
     StoreStats {
         reply: Sender<crate::store::StoreStats>,
     },
+    /// A change of users, roles or the auth flag (`/v2/auth`): proposed on
+    /// the leader, answered once applied. Any password in it is hashed.
+    Auth {
+        cmd: AuthCommand,
+        reply: Sender<AuthReply>,
+    },
+}
+
+/// The answer to an auth change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthReply {
+    Done(AuthOutcome),
+    /// Applied, and refused by etcd 2.x's rules (nothing changed).
+    Refused(AuthError),
+    /// This machine is not the leader: send the client there (307).
+    Redirect {
+        leader_client_url: String,
+    },
+    /// No leader, or the change could not commit in time.
+    Failed(EtcdError),
 }
 
 /// A request from the peer API (and from this machine's own standby loop).

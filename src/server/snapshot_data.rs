@@ -2,16 +2,20 @@
 //! snapshot, the member table and the cluster settings. Framed as
 //! `[u32 LE cluster length][cluster JSON][store bytes]` so the (large)
 //! store part is not re-encoded. Snapshots written before the settings
-//! existed decode with 0.4's defaults.
+//! existed decode with 0.4's defaults; snapshots written before auth
+//! existed decode with auth off and no users or roles.
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotData {
     pub store: Vec<u8>,
     pub members: Members,
     pub config: ClusterConfig,
+    /// Users, roles and the auth flag (never in the key space).
+    pub auth: AuthState,
 }
 
 /// The JSON part: the member table's own fields, plus the settings.
@@ -21,6 +25,8 @@ struct ClusterPart {
     members: Members,
     #[serde(default)]
     config: ClusterConfig,
+    #[serde(default)]
+    auth: AuthState,
 }
 
 impl SnapshotData {
@@ -28,6 +34,7 @@ impl SnapshotData {
         let part = ClusterPart {
             members: self.members.clone(),
             config: self.config,
+            auth: self.auth.clone(),
         };
         let members = serde_json::to_vec(&part).unwrap_or_default();
         let mut out = Vec::with_capacity(4 + members.len() + self.store.len());
@@ -52,6 +59,7 @@ impl SnapshotData {
             store: store.to_vec(),
             members: part.members,
             config: part.config,
+            auth: part.auth,
         })
     }
 }
@@ -74,13 +82,25 @@ mod tests {
             remove_delay: 2.5,
             sync_interval: 1.0,
         };
+        let mut auth = AuthState::default();
+        let root = crate::auth::AuthCommand::PutUser(crate::auth::UserChange {
+            name: "root".into(),
+            password: Some(crate::auth::PasswordHash::with_iterations("pw", 10).unwrap()),
+            roles: None,
+            grant: vec![],
+            revoke: vec![],
+        });
+        auth.apply(&root).unwrap();
+        auth.apply(&crate::auth::AuthCommand::Enable).unwrap();
         let data = SnapshotData {
             store: b"store-bytes".to_vec(),
             members: members.clone(),
             config,
+            auth: auth.clone(),
         };
         let bytes = data.encode();
         let back = SnapshotData::decode(&bytes).expect("decodes");
+        assert_eq!(back.auth, auth);
         assert_eq!(back.members, members);
         assert_eq!(back.config, config);
         assert_eq!(back.store, b"store-bytes");
@@ -97,5 +117,6 @@ mod tests {
         let back = SnapshotData::decode(&bytes).expect("decodes");
         assert_eq!(back.config, ClusterConfig::default());
         assert!(back.members.is_empty());
+        assert_eq!(back.auth, AuthState::default());
     }
 }

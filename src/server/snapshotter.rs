@@ -14,6 +14,7 @@ use crate::store::StoreImage;
 use crate::wal::snapshot_file;
 
 use super::snapshot_data::SnapshotData;
+use crate::auth::AuthState;
 use crate::membership::{ClusterConfig, Members};
 
 pub struct SnapshotJob {
@@ -21,6 +22,7 @@ pub struct SnapshotJob {
     pub store: StoreImage,
     pub members: Members,
     pub config: ClusterConfig,
+    pub auth: AuthState,
 }
 
 pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot>) {
@@ -30,6 +32,7 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
             store: job.store.encode(),
             members: job.members,
             config: job.config,
+            auth: job.auth,
         };
         let snap = Snapshot {
             meta: job.meta,

@@ -3,7 +3,8 @@
 use super::json::{push_member_name, push_string};
 use std::fmt;
 
-/// Every error code of etcd 0.4.6 (`error/error.go`), with its number.
+/// Every error code of etcd 0.4.6 (`error/error.go`), with its number, and
+/// etcd 2.x's 110 for a keys request its credentials do not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     KeyNotFound = 100,
@@ -16,6 +17,7 @@ pub enum ErrorCode {
     RootReadOnly = 107,
     DirNotEmpty = 108,
     ExistingPeerAddr = 109,
+    Unauthorized = 110,
     ValueRequired = 200,
     PrevValueRequired = 201,
     TtlNaN = 202,
@@ -55,6 +57,7 @@ impl ErrorCode {
             ErrorCode::RootReadOnly => "Root is read only",
             ErrorCode::DirNotEmpty => "Directory not empty",
             ErrorCode::ExistingPeerAddr => "Peer address has existed",
+            ErrorCode::Unauthorized => "The request requires user authentication",
             ErrorCode::ValueRequired => "Value is Required in POST form",
             ErrorCode::PrevValueRequired => "PrevValue is Required in POST form",
             ErrorCode::TtlNaN => "The given TTL in POST form is not a number",
@@ -76,10 +79,12 @@ impl ErrorCode {
         }
     }
 
-    /// 100 → 404; 101, 105 → 412; 102, 108 → 403; 3xx → 500; all else → 400.
+    /// 100 → 404; 101, 105 → 412; 102, 108 → 403; 110 → 401; 3xx → 500;
+    /// all else → 400.
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::KeyNotFound => 404,
+            ErrorCode::Unauthorized => 401,
             ErrorCode::TestFailed | ErrorCode::NodeExist => 412,
             ErrorCode::NotFile | ErrorCode::DirNotEmpty => 403,
             ErrorCode::RaftInternal | ErrorCode::LeaderElect => 500,
@@ -158,6 +163,7 @@ mod tests {
         assert_eq!(ErrorCode::RootReadOnly.http_status(), 400);
         assert_eq!(ErrorCode::EventIndexCleared.http_status(), 400);
         assert_eq!(ErrorCode::ClientInternal.http_status(), 400);
+        assert_eq!(ErrorCode::Unauthorized.http_status(), 401);
     }
 
     #[test]
@@ -180,6 +186,11 @@ mod tests {
             (
                 EtcdError::new(ErrorCode::TestFailed, "[x != bar] [1 != 3]", 8),
                 "{\"errorCode\":101,\"message\":\"Compare failed\",\"cause\":\"[x != bar] [1 != 3]\",\"index\":8}\n",
+            ),
+            (
+                // etcd 2.x / 3.4 with --enable-v2, observed.
+                EtcdError::new(ErrorCode::Unauthorized, "Insufficient credentials", 0),
+                "{\"errorCode\":110,\"message\":\"The request requires user authentication\",\"cause\":\"Insufficient credentials\",\"index\":0}\n",
             ),
             (
                 EtcdError::new(ErrorCode::PrevValueRequired, "CompareAndSwap", 8),

@@ -5,8 +5,11 @@
 //! request (a follower answers 200/202 itself), then the write becomes the
 //! same typed command the v2 API sends; 0.4.6 did the same. It never
 //! reads v2's parameters (`dir`, `prevExist`, `prevIndex`, `recursive`, …):
-//! a v1 client could not send them.
+//! a v1 client could not send them. With auth on, each request is checked
+//! as a v2 request on the same key would be (never recursive: v1 reads
+//! and deletes name one key).
 
+use crate::auth::Access;
 use crate::http::gateway::Gateway;
 use crate::http::keyspace::{self, ask_read, ask_write, check_not_reserved, parse_key};
 use crate::http::params::Params;
@@ -22,6 +25,16 @@ const SET_CAUSE: &str = "Set";
 
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
     let index = gw.store_index();
+    let access = match req.method.as_str() {
+        "GET" | "HEAD" => Access::Read,
+        "PUT" | "POST" | "DELETE" => Access::Write,
+        _ => return gw.send(req, out, reply::not_found()),
+    };
+    if let Ok(key) = parse_key(raw_key, index)
+        && let Err(refused) = gw.guard().keys(req, &key, raw_key, access, false)
+    {
+        return gw.send(req, out, refused);
+    }
     let response = match req.method.as_str() {
         "GET" | "HEAD" => match parse_key(raw_key, index) {
             // A plain local read of the node, as v1 had no other kind; a

@@ -18,8 +18,12 @@
 //!   index at delivery, which skips every later event already in the
 //!   history when the client resumes from it).
 //!
+//! With auth on, the watch is admitted as a recursive v2 read of the
+//! prefix and reports only events its caller may see (`auth::guard`).
+//!
 //! It never holds the state thread: the connection's own thread waits.
 
+use crate::auth::Access;
 use crate::http::gateway::Gateway;
 use crate::http::keyspace::{self, WatchNext, WatchRefused, parse_key};
 use crate::http::params::Params;
@@ -45,15 +49,21 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
         Ok(v) => v,
         Err(e) => return gw.send(req, out, reply::error(&e)),
     };
-    let mut watching = match keyspace::start_watch(gw, key.clone(), true, false, since) {
-        Ok(w) => w,
-        Err(WatchRefused::Store(e)) => {
-            return gw.send(req, out, reply::error(&refused(&e, &key)));
-        }
-        Err(WatchRefused::NoAnswer) => {
-            return gw.send(req, out, reply::internal(gw.store_index()));
-        }
+    let pass = match gw.guard().keys(req, &key, raw_key, Access::Read, true) {
+        Ok(pass) => pass,
+        Err(refused) => return gw.send(req, out, refused),
     };
+    let filter = gw.guard().watch_filter(&pass, &key, true);
+    let mut watching =
+        match keyspace::start_watch(gw, key.clone(), true, false, since, Some(filter)) {
+            Ok(w) => w,
+            Err(WatchRefused::Store(e)) => {
+                return gw.send(req, out, reply::error(&refused(&e, &key)));
+            }
+            Err(WatchRefused::NoAnswer) => {
+                return gw.send(req, out, reply::internal(gw.store_index()));
+            }
+        };
     match watching.next(gw, out) {
         WatchNext::Event(event) => gw.send(req, out, body::success(&event)),
         WatchNext::ClientGone => {}

@@ -475,7 +475,7 @@ impl StateThread {
 
     /// One line per membership change; at debug level while the log from
     /// before a restart is re-applied.
-    fn note(&self, index: Index, line: String) {
+    pub(super) fn note(&self, index: Index, line: String) {
         if index <= self.replay_end {
             debug!("{line}");
         } else {

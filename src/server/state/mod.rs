@@ -6,6 +6,7 @@
 //! store and answers the clients waiting for them. It never blocks on IO:
 //! every channel it sends on is unbounded or owned by a thread that drains it.
 
+mod auth;
 mod membership;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -16,6 +17,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, select};
 use log::{debug, info, warn};
 
+use crate::auth::{AuthState, SharedAuth};
 use crate::membership::{ClusterConfig, Member, Members};
 use crate::raft::types::{
     ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, SnapshotMeta, Term,
@@ -28,7 +30,8 @@ use super::command::Command;
 use super::mode::ModeCell;
 use super::outbox::Outbox;
 use super::requests::{
-    ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply, WatchMessage,
+    AuthReply, ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply,
+    WatchMessage,
 };
 use super::snapshot_data::SnapshotData;
 use super::snapshotter::SnapshotJob;
@@ -57,6 +60,9 @@ pub struct StateConfig {
     pub election_ticks: u64,
     /// How long a tick is.
     pub tick_interval: std::time::Duration,
+    /// Where the auth state is published for the HTTP threads (already
+    /// holding it as of the commit index when the state thread starts).
+    pub auth_view: SharedAuth,
 }
 
 /// The channels the state thread listens on.
@@ -72,6 +78,7 @@ enum Waiter {
     Client(Sender<Reply>),
     Join(Sender<JoinReply>),
     Config(Sender<ConfigReply>),
+    Auth(Sender<AuthReply>),
     /// A proposal of the machine's own (a removal, the founder's seed).
     Nobody,
 }
@@ -119,6 +126,8 @@ pub struct StateThread {
     snapshots: Sender<SnapshotJob>,
     snapshot_in_flight: bool,
     cluster_config: ClusterConfig,
+    /// Users, roles and the auth flag, as applied so far.
+    auth: AuthState,
     /// Membership changes waiting for the one Raft has in flight.
     queued: VecDeque<QueuedChange>,
     /// Set while this machine leads: when it started to.
@@ -138,7 +147,7 @@ impl StateThread {
         cfg: StateConfig,
         raft: Raft,
         store: Store,
-        (members, cluster_config): (Members, ClusterConfig),
+        (members, cluster_config, auth): (Members, ClusterConfig, AuthState),
         applied: (Index, Term),
         store_index: Arc<AtomicU64>,
         outbox: Box<dyn Outbox>,
@@ -177,6 +186,7 @@ impl StateThread {
             snapshots,
             snapshot_in_flight: false,
             cluster_config,
+            auth,
             queued: VecDeque::new(),
             leading_since: None,
             leaderless_since: Some(Instant::now()),
@@ -274,6 +284,7 @@ impl StateThread {
             ClientRequest::StoreStats { reply } => {
                 let _ = reply.send(self.store.stats());
             }
+            ClientRequest::Auth { cmd, reply } => self.propose_auth(cmd, reply),
         }
     }
 
@@ -385,6 +396,9 @@ impl StateThread {
                 Waiter::Config(reply) => {
                     let _ = reply.send(self.config_redirect());
                 }
+                Waiter::Auth(reply) => {
+                    let _ = reply.send(self.auth_redirect());
+                }
                 Waiter::Nobody => {}
             },
             Err(e) => {
@@ -431,6 +445,9 @@ impl StateThread {
             }
             Waiter::Config(reply) => {
                 let _ = reply.send(ConfigReply::Failed(err));
+            }
+            Waiter::Auth(reply) => {
+                let _ = reply.send(AuthReply::Failed(err));
             }
             Waiter::Nobody => {}
         }
@@ -732,6 +749,8 @@ impl StateThread {
                 }
                 self.members = data.members;
                 self.cluster_config = data.config;
+                self.auth = data.auth;
+                self.cfg.auth_view.publish(self.auth.clone());
                 self.refresh_routes();
                 self.applied = snap.meta.index;
                 self.applied_term = snap.meta.term;
@@ -767,6 +786,7 @@ impl StateThread {
             store: self.store.image(),
             members: self.members.clone(),
             config: self.cluster_config,
+            auth: self.auth.clone(),
         };
         if self.snapshots.send(job).is_ok() {
             self.snapshot_in_flight = true;
@@ -873,6 +893,7 @@ impl StateThread {
                 let result = self.apply_set_config(entry.index, config, record, time);
                 self.answer_config(pending, result);
             }
+            Command::Auth { cmd } => self.apply_auth(entry.index, &cmd, pending),
         }
     }
 
@@ -887,6 +908,7 @@ impl StateThread {
             key_space: self.store.key_space(),
             members: self.members.clone(),
             config: self.cluster_config,
+            auth: self.auth.clone(),
             raft_index: self.applied,
             raft_term: self.applied_term,
             taken_by: self.cfg.me.name.clone(),

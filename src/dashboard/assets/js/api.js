@@ -4,7 +4,7 @@
 // `X-Etcd-Dashboard: 1` (the server refuses writes from this page without
 // it) and go to the leader the Cluster view knows: a 307 there means the
 // leader changed, which the caller handles by asking again.
-import { credentials, askCredentials } from './auth.js';
+import { credentials, askCredentials, signedInUser } from './auth.js';
 
 export const DASHBOARD_HEADER = 'X-Etcd-Dashboard';
 
@@ -58,7 +58,11 @@ export async function request(url, { method = 'GET', form = null, timeout = 4000
     }
     if (resp.type === 'opaqueredirect') throw new ApiError('redirect', `${where(url)} redirected: not the leader`);
     // HTTP 401 is authentication (etcd's errorCode 401, an old waitIndex, is HTTP 400).
-    if (resp.status === 401) {
+    // With credentials that checked out but roles that do not allow this
+    // request, the server says `X-Etcd-Auth-Refused: permission`: asking
+    // for the password again would not help, so the caller shows it.
+    const permission = auth && resp.headers.get('X-Etcd-Auth-Refused') === 'permission';
+    if (resp.status === 401 && !permission) {
       try {
         await askCredentials(hadCredentials);
       } catch (e) {
@@ -81,6 +85,13 @@ export function keyPath(key) {
   return '/v2/keys/' + key.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 }
 
+// A directory's path, with its trailing slash: etcd 2.x auth checks the
+// key as the URL names it, and a `/dir/*` grant covers `/dir/` only.
+export function dirPath(key) {
+  const p = keyPath(key);
+  return p.endsWith('/') ? p : p + '/';
+}
+
 // A key as etcd writes it: leading slash, single slashes, no trailing one.
 export function cleanKey(text) {
   return '/' + text.split('/').filter(Boolean).join('/');
@@ -88,6 +99,7 @@ export function cleanKey(text) {
 
 // The message of an etcd error body, or the HTTP status.
 export function describe(resp) {
+  if (resp.status === 401) return `not allowed for ${signedInUser() || 'the guest'}`;
   const j = resp.json;
   if (j && j.message) return j.cause ? `${j.message} (${j.cause})` : j.message;
   return `HTTP ${resp.status}`;

@@ -16,6 +16,11 @@ export function credentials() {
   return header;
 }
 
+// Who the page is signed in as, or null.
+export function signedInUser() {
+  return header ? user : null;
+}
+
 export class AuthDeclined extends Error {}
 
 // Resolves once the user has given credentials (a retry may still fail:
@@ -72,10 +77,12 @@ export function setupAccount() {
     declined = false;
     askCredentials(false).catch(() => {});
   });
+  // Signing out forgets the credentials and everything read with them:
+  // the page starts again as the guest.
   $('#sign-out').addEventListener('click', () => {
     header = null;
     user = null;
-    updateAccount();
+    location.reload();
   });
   updateAccount();
 }

@@ -81,7 +81,9 @@ async function look() {
     cluster.leader = null;
     cluster.leaderURL = null;
   }
-  if (machines.status === 'fulfilled') {
+  // A user who may not read /_etcd/machines gets a 401 (index 0): keep
+  // what was known.
+  if (machines.status === 'fulfilled' && machines.value.ok) {
     const h = machines.value.headers;
     cluster.term = h.get('X-Raft-Term') ?? cluster.term;
     cluster.etcdIndex = h.get('X-Etcd-Index') ?? cluster.etcdIndex;

@@ -14,7 +14,7 @@
 // Hidden keys (names starting with `_`) are never listed by etcd; with the
 // toggle on, the view adds `/_etcd` at the root and the hidden keys this
 // page has written or opened, and any path can be opened by name.
-import { request, keyPath, cleanKey, describe, ApiError } from './api.js';
+import { request, keyPath, dirPath, cleanKey, describe, ApiError } from './api.js';
 import { $, el, clip } from './dom.js';
 import { refresh as refreshCluster, writeBase } from './cluster.js';
 
@@ -66,7 +66,10 @@ function remember(key) {
 
 // Open a path: a directory is listed, a file loaded into the editor.
 async function open(key) {
-  const r = await request(keyPath(key)).catch((e) => ({ status: 0, error: e }));
+  const ask = (path) => request(path).catch((e) => ({ status: 0, error: e }));
+  let r = await ask(keyPath(key));
+  // Refused as a key, it may still be a directory the user may list.
+  if (r.status === 401) r = await ask(dirPath(key));
   if (r.status === 200 && r.json && r.json.node) {
     remember(key);
     const node = r.json.node;
@@ -92,7 +95,7 @@ function parentOf(key) {
 async function list() {
   let r;
   try {
-    r = await request(keyPath(dir) + '?sorted=true');
+    r = await request(dirPath(dir) + '?sorted=true');
   } catch (e) {
     $('#keys-note').textContent = e.message;
     return;
@@ -103,7 +106,13 @@ async function list() {
     return list();
   }
   if (!r.ok || !r.json || !r.json.node) {
-    $('#keys-note').textContent = describe(r);
+    // Nothing from an earlier listing (another user's) stays on screen.
+    shown = null;
+    $('#key-rows').replaceChildren();
+    renderCrumbs();
+    $('#keys-note').textContent = r.status === 401
+      ? `${dir}: ${describe(r)}; open a path you may read above`
+      : describe(r);
     return;
   }
   const nodes = [...(r.json.node.nodes || [])];

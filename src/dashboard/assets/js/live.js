@@ -7,7 +7,7 @@
 // nothing is lost while the missed events are within etcd's 1 000-event
 // history. When some are not (errorCode 401), the lost range is shown and
 // the watch goes on from the oldest event etcd still keeps.
-import { request, keyPath, cleanKey, ApiError } from './api.js';
+import { request, dirPath, cleanKey, describe, ApiError } from './api.js';
 import { $, el, clip, sleep } from './dom.js';
 
 // Rows kept on screen (a gap of more than 1000 events stays visible).
@@ -57,7 +57,7 @@ async function startWatch(prefix) {
       const timer = setTimeout(abort, POLL_MS);
       let r;
       try {
-        r = await request(`${keyPath(prefix)}?wait=true&recursive=true&waitIndex=${next}`, { timeout: 0, signal: ctl.signal });
+        r = await request(`${dirPath(prefix)}?wait=true&recursive=true&waitIndex=${next}`, { timeout: 0, signal: ctl.signal });
       } catch (e) {
         if (e instanceof ApiError && e.kind === 'aborted' && alive()) continue; // the periodic re-issue
         throw e;
@@ -82,7 +82,7 @@ async function startWatch(prefix) {
         gap(next, from);
         next = from;
       } else {
-        throw new Error(j && j.message ? j.message : `HTTP ${r.status}`);
+        throw new Error(r.status === 401 ? `${prefix}: ${describe(r)}` : j && j.message ? j.message : `HTTP ${r.status}`);
       }
     } catch (e) {
       if (!alive()) return;
@@ -96,7 +96,7 @@ async function startWatch(prefix) {
 // The store index now, from a read of the prefix (a missing prefix
 // answers an error that carries it too).
 async function currentIndex(prefix, signal) {
-  const r = await request(keyPath(prefix), { signal });
+  const r = await request(dirPath(prefix), { signal });
   const header = r.headers.get('X-Etcd-Index');
   if (header !== null) return Number(header);
   if (r.json && typeof r.json.index === 'number') return r.json.index;
