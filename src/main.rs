@@ -342,7 +342,6 @@ fn run(cfg: Config) -> Result<(), String> {
 
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
     let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7);
-    let health_connector = peer_connector.clone();
     let sync_interval = Duration::from_secs_f64(rec.config.sync_interval);
     let state = StateThread::new(
         state_cfg,
@@ -408,7 +407,6 @@ fn run(cfg: Config) -> Result<(), String> {
         Arc::new(ClientApi {
             gw: gateway,
             health: HealthCheck {
-                connector: health_connector,
                 budget: HEALTH_BUDGET,
             },
         }),

@@ -441,6 +441,132 @@ def cluster(kinds):
     return res
 
 
+# ------------------------------------------------- reads on every member
+
+SPREAD_CONNS = 64
+
+
+def run_wrk_spread(members, mode, conns, duration):
+    """One wrk process per member, all at once, `conns` connections split
+    between them: the rate is their sum, p50 the median and p99 the worst of
+    the members' figures."""
+    _base[0] += 10 ** 8
+    shares = [conns // len(members) + (1 if i < conns % len(members) else 0) for i in range(len(members))]
+    srv_before = sum(m.cpu_ticks() for m in members)
+    procs = []
+    for i, (m, c) in enumerate(zip(members, shares)):
+        out_path = os.path.join(WORKDIR, f"wrk-spread-{i}.out")
+        argv = ["wrk", "-t", "1", "-c", str(c), "-d", f"{duration}s", "--timeout", "10s",
+                "-s", LUA, f"http://{m.client}", "--", mode, str(_base[0]), str(READ_KEYS)]
+        with open(out_path, "w") as out:
+            p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        CHILDREN.append(p)
+        procs.append((p, out_path))
+    gen = 0.0
+    results = []
+    for p, out_path in procs:
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        gen += usage.ru_utime + usage.ru_stime
+        text = open(out_path).read()
+        m = re.search(r"BENCH (.*)", text)
+        if p.returncode != 0 or not m:
+            raise RuntimeError(f"wrk failed ({p.returncode}): {text}")
+        results.append({k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())})
+    srv_after = sum(m.cpu_ticks() for m in members)
+    secs = max(r["duration_us"] for r in results) / 1e6
+    return {
+        "rps": sum(r["requests"] / (r["duration_us"] / 1e6) for r in results),
+        "p50": statistics.median(r["p50_us"] for r in results) / 1000.0,
+        "p99": max(r["p99_us"] for r in results) / 1000.0,
+        "bad": sum(r["not2xx"] + r["sockerr"] + r["timeout"] for r in results),
+        "requests": sum(r["requests"] for r in results),
+        "srv_cpu": (srv_after - srv_before) / CLK_TCK / secs * 100,
+        "gen_cpu": gen / secs * 100,
+    }
+
+
+def spread_reads(kinds):
+    """Default and linearizable (quorum=true) reads with 64 clients spread
+    over the three members of each kind's cluster; every (kind, read) pair
+    runs once per round, interleaved, and each figure is the median."""
+    log(f"reads spread over three members: {', '.join(kinds)}")
+    clusters = {}
+    try:
+        for kind in kinds:
+            clusters[kind] = start_cluster(kind)
+            put_keys(find_leader(clusters[kind]), range(READ_KEYS))
+        # Followers must hold the preloaded keys before plain reads count.
+        for kind, ms in clusters.items():
+            wait_until(lambda: all(request("GET", m.client, f"/v2/keys/bench/{READ_KEYS - 1}")[0] == 200
+                                   for m in ms), 30, what=f"{kind} followers caught up")
+        plan = [(kind, mode) for mode in ("get", "qget") for kind in clusters]
+        if WARMUP > 0:
+            for kind, mode in plan:
+                run_wrk_spread(clusters[kind], mode, SPREAD_CONNS, WARMUP)
+        runs = {k: [] for k in plan}
+        for _ in range(REPEATS):
+            for kind, mode in plan:
+                runs[(kind, mode)].append(run_wrk_spread(clusters[kind], mode, SPREAD_CONNS, DURATION))
+        res = {kind: {} for kind in clusters}
+        for (kind, mode), rs in runs.items():
+            r = {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "srv_cpu", "gen_cpu")}
+            r["bad"] = sum(x["bad"] for x in rs)
+            r["runs"] = [x["rps"] for x in rs]
+            log(f"  {kind} {mode} spread c={SPREAD_CONNS}: {r['rps']:.0f}/s p50 {r['p50']:.2f} ms "
+                f"p99 {r['p99']:.2f} ms (runs {', '.join(format(x, '.0f') for x in r['runs'])}) "
+                f"srv {r['srv_cpu']:.0f}% gen {r['gen_cpu']:.0f}% bad {r['bad']}")
+            res[kind][mode] = r
+        return res
+    finally:
+        for ms in clusters.values():
+            for m in ms:
+                kill(m.proc)
+
+
+def spread_report(ours, ref):
+    """The markdown section for `spread_reads`."""
+    o, r = ours.get("spread", {}), ref.get("spread", {})
+    lines = ["", f"## Reads on every member ({SPREAD_CONNS} clients spread over the three members)", "",
+             "| read | ours req/s | ours p50 ms | ours p99 ms | ref req/s | ref p50 ms | ref p99 ms "
+             "| req/s ours/ref | ours srv/gen CPU % | ref srv/gen CPU % | bad answers ours / ref |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, mode in (("default (local copy)", "get"), ("linearizable (`quorum=true`)", "qget")):
+        a, b = o.get(mode), r.get(mode)
+        cells = [label]
+        for x in (a, b):
+            cells += [fmt(x and x["rps"], ".0f"), fmt(x and x["p50"], ".2f"), fmt(x and x["p99"], ".2f")]
+        cells.append(ratio(a and a["rps"], b and b["rps"]))
+        for x in (a, b):
+            cells.append(f"{x['srv_cpu']:.0f} / {x['gen_cpu']:.0f}" if x else "–")
+        cells.append(f"{a['bad'] if a else '–'} / {b['bad'] if b else '–'}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lin, dflt, ref_lin = o.get("qget"), o.get("get"), r.get("qget")
+    lines += ["", f"- Ours, linearizable / default reads: {ratio(lin and lin['rps'], dflt and dflt['rps'])}; "
+              f"ours linearizable / ref `quorum=true`: {ratio(lin and lin['rps'], ref_lin and ref_lin['rps'])}. "
+              "One wrk process per member (22/21/21 connections), all at once; rate = their sum, "
+              "p50 = median of the members', p99 = the worst member's; median of the runs."]
+    return lines
+
+
+def reads_only(kinds, out_path):
+    """BENCH_ONLY=reads: only the spread-reads scenario."""
+    ours, ref = {}, {}
+    try:
+        for kind, r in spread_reads(kinds).items():
+            (ours if kind == "ours" else ref)["spread"] = r
+    except BaseException as e:
+        cleanup(failed=not isinstance(e, (SystemExit, KeyboardInterrupt)))
+        raise
+    cleanup()
+    text = "\n".join([f"# etcd benchmark: reads on every member ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                      f"{REPEATS} runs of {DURATION} s, load average before {LOADAVG})"]
+                     + spread_report(ours, ref)) + "\n"
+    with open(out_path, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
 def startup_and_rss(kind):
     log(f"{kind}: startup x{STARTUP_TRIALS}, RSS")
     times = []
@@ -559,6 +685,7 @@ def report(ours, ref, meta):
     add("- Answers other than 200/201 (or socket errors/timeouts) during measured runs: "
         + ("none." if not bad else ", ".join(f"{k} {g} {s}: {ours_or(k, ours, ref)[g][s]['bad']}"
                                              for k, g, s in bad)))
+    lines += spread_report(ours, ref)
     return "\n".join(lines) + "\n"
 
 
@@ -574,6 +701,8 @@ def main():
     ours, ref = {}, {}
     notes = []
     kinds = ["ours", "ref"] if REF_BIN else ["ours"]
+    if os.environ.get("BENCH_ONLY") == "reads":
+        return reads_only(kinds, out_path)
     try:
         for kind, r in single_machine(kinds).items():
             (ours if kind == "ours" else ref)["single"] = r
@@ -581,6 +710,8 @@ def main():
             (ours if kind == "ours" else ref)["cluster"] = r
             if "error" in r:
                 notes.append(f"Reference cluster not measured: {r['error']}.")
+        for kind, r in spread_reads(kinds).items():
+            (ours if kind == "ours" else ref)["spread"] = r
         ours["start"] = startup_and_rss("ours")
         if REF_BIN:
             ref["start"] = startup_and_rss("ref")

@@ -4,6 +4,7 @@
 -- Arguments after "--": MODE BASE [KEYS]
 --   put: PUT /v2/keys/bench/<n>, n = BASE + thread*10^6 + i, each key new
 --   get: GET /v2/keys/bench/<n>, n uniform in [0, KEYS), keys preloaded
+--   qget: the same with ?quorum=true (a linearizable read)
 --   version: GET /version (generator ceiling: the cheapest request there is)
 
 local value = "value=" .. string.rep("x", 100)
@@ -33,6 +34,8 @@ function request()
         return wrk.format("PUT", string.format("/v2/keys/bench/%d", n), headers, value)
     elseif mode == "get" then
         return wrk.format("GET", string.format("/v2/keys/bench/%d", math.random(0, keys - 1)))
+    elseif mode == "qget" then
+        return wrk.format("GET", string.format("/v2/keys/bench/%d?quorum=true", math.random(0, keys - 1)))
     else
         return wrk.format("GET", "/version")
     end

@@ -39,7 +39,6 @@ fn api(mode: Mode) -> ClientApi {
             ModeCell::new(mode),
         ),
         health: HealthCheck {
-            connector: Arc::new(crate::httpd::plain),
             budget: Duration::from_millis(20),
         },
     }

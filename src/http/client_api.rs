@@ -199,7 +199,6 @@ mod tests {
         ClientApi {
             gw,
             health: HealthCheck {
-                connector: Arc::new(crate::httpd::plain),
                 budget: Duration::from_millis(50),
             },
         }

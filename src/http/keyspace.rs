@@ -53,7 +53,8 @@ pub fn ask_write(gw: &Gateway, cmd: StoreCommand) -> Option<Reply> {
     gw.ask(ClientRequest::Write { cmd, reply: tx }, &rx)
 }
 
-/// Reads a key. `linearizable` confirms leadership with a quorum first.
+/// Reads a key. `linearizable` waits for a ReadIndex round (on any member)
+/// and for this machine to apply up to its index.
 pub fn ask_read(
     gw: &Gateway,
     key: KeyPath,

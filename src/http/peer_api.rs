@@ -124,9 +124,9 @@ impl PeerApi {
         }
     }
 
-    /// The leader confirms with a linearizable read that it can serve (a
-    /// follower's `/health` asks here); a follower sends the asker on.
-    fn health(&self, req: &Request) -> Response {
+    /// A linearizable read completes here (any member: a follower asks its
+    /// leader for the read index), so the cluster can serve right now.
+    fn health(&self) -> Response {
         let (tx, rx) = bounded(1);
         if self
             .state
@@ -137,10 +137,6 @@ impl PeerApi {
         }
         match rx.recv_timeout(HEALTH_WAIT) {
             Ok(Reply::Done { .. }) => crate::http::health::healthy(),
-            Ok(Reply::Redirect { .. }) => match self.cluster().and_then(|v| v.leader) {
-                Some(leader) => reply::redirect(&leader.peer_url, &req.target),
-                None => crate::http::health::unhealthy(),
-            },
             _ => crate::http::health::unhealthy(),
         }
     }
@@ -231,7 +227,7 @@ impl Handler for PeerApi {
             },
             ("GET" | "HEAD", "/v2/admin/machines") => self.admin_machines(None),
             ("GET" | "HEAD", "/v2/admin/config") => self.get_config(),
-            ("GET" | "HEAD", "/v2/admin/health") => self.health(&req),
+            ("GET" | "HEAD", "/v2/admin/health") => self.health(),
             ("PUT", "/v2/admin/config") => self.put_config(&req),
             (method, path) => match path.strip_prefix("/v2/admin/machines/") {
                 Some(name) if method == "GET" || method == "HEAD" => {

@@ -22,7 +22,7 @@ impl Raft {
         self.randomize_timeout();
         self.votes.clear();
         self.progress.clear();
-        self.reads.clear();
+        self.drop_pending_reads();
     }
 
     pub(super) fn become_follower(&mut self, term: Term, lead: NodeId) {

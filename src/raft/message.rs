@@ -51,6 +51,17 @@ pub enum MessageBody {
     HeartbeatResponse {
         ctx: u64,
     },
+    /// Follower → its leader: "what may I serve linearizable reads at?"
+    /// `ctx` numbers the follower's batch of reads.
+    ReadIndex {
+        ctx: u64,
+    },
+    /// Leader → follower, once a quorum confirmed the leadership after the
+    /// request arrived: serve batch `ctx` after applying up to `index`.
+    ReadIndexResponse {
+        ctx: u64,
+        index: Index,
+    },
     /// Leader → follower whose needed entries were compacted away.
     /// Answered with an `AppendResponse` for the snapshot's index.
     Snapshot {

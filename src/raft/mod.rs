@@ -14,7 +14,8 @@
 //!   `hard_state` to the WAL (in that order), send `messages` now and
 //!   `persisted_messages` once the WAL has fsynced that Ready, apply
 //!   `committed` (decode ConfChange entries with `ConfChange::decode` and
-//!   call `apply_conf_change`), serve `read_states` once applied >= index.
+//!   call `apply_conf_change`), serve `read_states` once applied >= index,
+//!   and fail the reads named in `dropped_reads`.
 //! - After each fsync, `on_persisted(index, term)` of the last entry (or
 //!   snapshot) written.
 //! - After a restart, pass the loaded snapshot to `compact()` so Raft can
@@ -32,7 +33,9 @@ mod node;
 mod progress;
 mod proposals;
 mod quorum;
+mod read_forward;
 mod read_index;
+mod reads;
 mod ready;
 mod replication;
 mod rng;

@@ -9,6 +9,7 @@ use super::config::{Bootstrap, Config};
 use super::log::RaftLog;
 use super::message::{Message, MessageBody};
 use super::progress::Progress;
+use super::read_forward::ForwardedReads;
 use super::read_index::ReadQueue;
 use super::ready::{ProgressState, ReadState, Ready, Role, Status};
 use super::rng::SplitMix64;
@@ -37,7 +38,11 @@ pub struct Raft {
     /// Index of the newest conf change proposed by this leader (or already
     /// in its log when it took over); another waits until it is applied.
     pub(super) pending_conf_index: Index,
+    /// Leader only: reads waiting for their confirmation round.
     pub(super) reads: ReadQueue,
+    /// Follower only: reads waiting for the leader's read index.
+    pub(super) forwarded: ForwardedReads,
+    pub(super) dropped_reads: Vec<u64>,
     pub(super) msgs: Vec<Message>,
     pub(super) persisted_msgs: Vec<Message>,
     pub(super) read_states: Vec<ReadState>,
@@ -109,6 +114,11 @@ impl Raft {
             rng: SplitMix64::new(cfg.seed ^ cfg.id.rotate_left(32)),
             pending_conf_index: 0,
             reads: ReadQueue::default(),
+            // Its own generator: drawing from `rng` would shift every election timeout.
+            forwarded: ForwardedReads::starting_at(
+                SplitMix64::new(cfg.seed.rotate_left(17) ^ cfg.id).next_u64() >> 1,
+            ),
+            dropped_reads: Vec::new(),
             msgs: Vec::new(),
             persisted_msgs: Vec::new(),
             read_states: Vec::new(),
@@ -165,6 +175,9 @@ impl Raft {
             self.tick_leader();
         } else {
             self.election_elapsed += 1;
+            if self.role == Role::Follower {
+                self.tick_forwarded_reads();
+            }
             if self.promotable() && self.election_elapsed >= self.randomized_timeout {
                 self.start_election();
             }
@@ -210,6 +223,7 @@ impl Raft {
             || !self.persisted_msgs.is_empty()
             || self.log.has_committed_to_apply()
             || !self.read_states.is_empty()
+            || !self.dropped_reads.is_empty()
             || (self.lead, self.role) != self.prev_soft
     }
 
@@ -230,6 +244,7 @@ impl Raft {
         rd.persisted_messages = std::mem::take(&mut self.persisted_msgs);
         rd.committed = self.log.take_committed();
         rd.read_states = std::mem::take(&mut self.read_states);
+        rd.dropped_reads = std::mem::take(&mut self.dropped_reads);
         let soft = (self.lead, self.role);
         rd.leader_changed = soft != self.prev_soft;
         self.prev_soft = soft;

@@ -1,13 +1,12 @@
-//! What the application asks of a leader: new entries, configuration
-//! changes, and linearizable reads.
+//! What the application asks of a leader: new entries and configuration
+//! changes (linearizable reads are in `reads`).
 
-use super::message::MessageBody;
 use super::node::Raft;
-use super::ready::{ProposeError, ReadState, Role};
-use super::types::{ConfChange, Entry, EntryKind, Index, NodeId};
+use super::ready::{ProposeError, Role};
+use super::types::{ConfChange, Entry, EntryKind, Index};
 
 impl Raft {
-    fn not_leader(&self) -> ProposeError {
+    pub(super) fn not_leader(&self) -> ProposeError {
         ProposeError::NotLeader {
             leader: (self.lead != 0).then_some(self.lead),
         }
@@ -78,62 +77,5 @@ impl Raft {
     /// leader counts everything in its log as possibly pending).
     pub fn membership_change_pending(&self) -> bool {
         self.pending_conf_index > self.log.applied
-    }
-
-    /// Ask for a linearizable read. A `ReadState { ctx, index }` appears in a
-    /// later Ready once a quorum has confirmed this leadership; serve the
-    /// read after applying up to `index`. Never answered if leadership ends.
-    pub fn read_index(&mut self, ctx: u64) -> Result<(), ProposeError> {
-        if self.role != Role::Leader {
-            return Err(self.not_leader());
-        }
-        if self.log.term(self.log.committed) != Some(self.term) {
-            self.reads.wait_for_term_commit(ctx);
-            return Ok(());
-        }
-        self.issue_read(ctx);
-        Ok(())
-    }
-
-    fn issue_read(&mut self, ctx: u64) {
-        let committed = self.log.committed;
-        let me = self.id;
-        let round = self.reads.issue(ctx, committed, me);
-        self.release_confirmed_reads();
-        if self.reads.current_round() != round {
-            // Confirmed already (a single voter), nothing to ask.
-            return;
-        }
-        let term = self.term;
-        let targets: Vec<(NodeId, Index)> = self
-            .progress
-            .iter()
-            .map(|(id, p)| (*id, p.match_index))
-            .collect();
-        for (id, matched) in targets {
-            self.send(
-                id,
-                term,
-                MessageBody::Heartbeat {
-                    commit: committed.min(matched),
-                    ctx: round,
-                },
-            );
-        }
-    }
-
-    /// Hand out every read a quorum has confirmed; true if any was.
-    pub(super) fn release_confirmed_reads(&mut self) -> bool {
-        let done: Vec<ReadState> = self.reads.take_confirmed(&self.voters);
-        let any = !done.is_empty();
-        self.read_states.extend(done);
-        any
-    }
-
-    /// The first entry of our term committed: reads that waited for it may start.
-    pub(super) fn on_commit_in_term(&mut self) {
-        for ctx in self.reads.take_waiting() {
-            self.issue_read(ctx);
-        }
     }
 }

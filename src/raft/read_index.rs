@@ -1,93 +1,139 @@
-//! Linearizable reads by ReadIndex (Raft thesis §6.4): remember the commit
-//! index when a read arrives, then wait until a quorum has answered a
-//! heartbeat sent after that moment. Heartbeats carry an increasing round
-//! number, so one answer confirms every read issued before its round.
+//! Linearizable reads by ReadIndex (Raft thesis §6.4), the leader's side:
+//! remember the commit index, then wait until a quorum has answered a
+//! heartbeat sent after that moment. Reads are batched per asker: the
+//! leader's own reads have at most one confirmation round in flight, and
+//! every local read that arrives meanwhile rides on the next one, which
+//! starts as soon as that round is confirmed; a follower's request (itself
+//! a batch of its reads, one in flight per follower, see `read_forward`)
+//! gets a round of its own at once. So at most one round per member is in
+//! flight, each costing one heartbeat per follower however many reads it
+//! serves, and no asker waits behind another's round.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use super::quorum::majority;
-use super::ready::ReadState;
 use super::types::{Index, NodeId};
 
+/// Who asked for a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOrigin {
+    /// The leader's own application; answered with a `ReadState`.
+    Local(u64),
+    /// A follower's batch (its round number); answered with a `ReadIndexResponse`.
+    Remote { from: NodeId, ctx: u64 },
+}
+
 #[derive(Debug, Clone)]
-struct PendingRead {
-    round: u64,
-    ctx: u64,
+struct Round {
+    id: u64,
     index: Index,
     acks: BTreeSet<NodeId>,
+    reads: Vec<ReadOrigin>,
+    local: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ReadQueue {
     last_round: u64,
     /// Reads that arrived before the leader committed an entry of its term;
-    /// their index is not trustworthy yet (Raft thesis §6.4 step 1).
-    waiting: Vec<u64>,
-    pending: VecDeque<PendingRead>,
+    /// its commit index is not trustworthy yet (Raft thesis §6.4 step 1).
+    waiting: Vec<ReadOrigin>,
+    /// Oldest first. An answer to a round confirms every older one too.
+    in_flight: VecDeque<Round>,
+    /// Local reads that arrived while a local round was in flight.
+    next: Vec<u64>,
 }
 
 impl ReadQueue {
-    pub fn wait_for_term_commit(&mut self, ctx: u64) {
-        self.waiting.push(ctx);
+    pub fn wait_for_term_commit(&mut self, origin: ReadOrigin) {
+        self.waiting.push(origin);
     }
 
-    pub fn take_waiting(&mut self) -> Vec<u64> {
+    pub fn take_waiting(&mut self) -> Vec<ReadOrigin> {
         std::mem::take(&mut self.waiting)
     }
 
-    /// Start a confirmation round for a read at `index`; returns the round
-    /// number the heartbeats must carry.
-    pub fn issue(&mut self, ctx: u64, index: Index, me: NodeId) -> u64 {
+    /// Queue a read. Returns the number of a round to start now (whose
+    /// heartbeats must carry it), at `index`, the commit index now.
+    pub fn add(&mut self, origin: ReadOrigin, index: Index, me: NodeId) -> Option<u64> {
+        match origin {
+            ReadOrigin::Local(ctx) => {
+                self.next.push(ctx);
+                self.start_local_round_if_idle(index, me)
+            }
+            ReadOrigin::Remote { .. } => Some(self.start(vec![origin], false, index, me)),
+        }
+    }
+
+    /// If no local round is in flight and local reads are queued, start a
+    /// round for all of them.
+    pub fn start_local_round_if_idle(&mut self, index: Index, me: NodeId) -> Option<u64> {
+        if self.next.is_empty() || self.in_flight.iter().any(|r| r.local) {
+            return None;
+        }
+        let reads = std::mem::take(&mut self.next)
+            .into_iter()
+            .map(ReadOrigin::Local)
+            .collect();
+        Some(self.start(reads, true, index, me))
+    }
+
+    fn start(&mut self, reads: Vec<ReadOrigin>, local: bool, index: Index, me: NodeId) -> u64 {
         self.last_round += 1;
-        let mut acks = BTreeSet::new();
-        acks.insert(me);
-        self.pending.push_back(PendingRead {
-            round: self.last_round,
-            ctx,
+        self.in_flight.push_back(Round {
+            id: self.last_round,
             index,
-            acks,
+            acks: BTreeSet::from([me]),
+            reads,
+            local,
         });
         self.last_round
     }
 
-    /// The round heartbeats should carry now (0 when no read waits).
+    /// The round heartbeats should carry now (0 when none is in flight).
     pub fn current_round(&self) -> u64 {
-        if self.pending.is_empty() {
-            0
-        } else {
-            self.last_round
-        }
+        self.in_flight.back().map_or(0, |r| r.id)
     }
 
-    /// `from` answered a heartbeat of `round`: it still follows us for every
-    /// read issued up to that round.
+    /// `from` answered a heartbeat of `round`: it still followed us when it
+    /// got that heartbeat, so it confirms every round up to that one.
     pub fn ack(&mut self, from: NodeId, round: u64) {
-        for r in self.pending.iter_mut().filter(|r| r.round <= round) {
+        for r in self.in_flight.iter_mut().take_while(|r| r.id <= round) {
             r.acks.insert(from);
         }
     }
 
-    /// Reads confirmed by a quorum of `voters`, oldest first.
-    pub fn take_confirmed(&mut self, voters: &BTreeSet<NodeId>) -> Vec<ReadState> {
+    /// The rounds a quorum of `voters` has confirmed, oldest first, each
+    /// with its index and reads.
+    pub fn take_confirmed(&mut self, voters: &BTreeSet<NodeId>) -> Vec<(Index, Vec<ReadOrigin>)> {
         let need = majority(voters.len());
         let mut out = Vec::new();
-        while let Some(front) = self.pending.front() {
+        while let Some(front) = self.in_flight.front() {
             if front.acks.intersection(voters).count() < need {
                 break;
             }
-            out.push(ReadState {
-                ctx: front.ctx,
-                index: front.index,
-            });
-            self.pending.pop_front();
+            if let Some(r) = self.in_flight.pop_front() {
+                out.push((r.index, r.reads));
+            }
         }
         out
     }
 
-    /// Leadership ended: these reads can never be confirmed.
-    pub fn clear(&mut self) {
-        self.waiting.clear();
-        self.pending.clear();
+    /// Leadership ended: nothing queued can be confirmed any more. Returns
+    /// the local reads dropped (a follower notices on its own: its leader
+    /// or term changes, or it asks again).
+    pub fn clear(&mut self) -> Vec<u64> {
+        let in_flight: Vec<ReadOrigin> = self.in_flight.drain(..).flat_map(|r| r.reads).collect();
+        let mut out: Vec<u64> = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .chain(in_flight)
+            .filter_map(|o| match o {
+                ReadOrigin::Local(ctx) => Some(ctx),
+                ReadOrigin::Remote { .. } => None,
+            })
+            .collect();
+        out.append(&mut self.next);
+        out
     }
 }
 
@@ -102,42 +148,77 @@ mod tests {
     #[test]
     fn a_read_is_confirmed_only_by_a_quorum() {
         let mut q = ReadQueue::default();
-        let round = q.issue(42, 7, 1);
+        let round = q.add(ReadOrigin::Local(42), 7, 1).unwrap();
         assert!(q.take_confirmed(&voters(&[1, 2, 3])).is_empty());
         q.ack(2, round);
         assert_eq!(
             q.take_confirmed(&voters(&[1, 2, 3])),
-            vec![ReadState { ctx: 42, index: 7 }]
+            vec![(7, vec![ReadOrigin::Local(42)])]
         );
+        assert_eq!(q.current_round(), 0);
     }
 
     #[test]
-    fn an_answer_to_an_older_round_does_not_confirm_a_newer_read() {
+    fn local_reads_arriving_during_a_round_share_the_next_one() {
         let mut q = ReadQueue::default();
-        let r1 = q.issue(1, 5, 1);
-        let _r2 = q.issue(2, 6, 1);
+        let r1 = q.add(ReadOrigin::Local(1), 5, 1).unwrap();
+        assert_eq!(q.add(ReadOrigin::Local(2), 6, 1), None);
+        assert_eq!(q.add(ReadOrigin::Local(3), 6, 1), None);
         q.ack(2, r1);
         assert_eq!(
             q.take_confirmed(&voters(&[1, 2, 3])),
-            vec![ReadState { ctx: 1, index: 5 }]
+            vec![(5, vec![ReadOrigin::Local(1)])]
         );
-        assert_eq!(q.current_round(), 2);
+        let r2 = q.start_local_round_if_idle(6, 1).unwrap();
+        assert!(r2 > r1);
+        // An answer to the old round does not confirm the new one.
+        q.ack(3, r1);
+        assert!(q.take_confirmed(&voters(&[1, 2, 3])).is_empty());
+        q.ack(3, r2);
+        assert_eq!(
+            q.take_confirmed(&voters(&[1, 2, 3])),
+            vec![(6, vec![ReadOrigin::Local(2), ReadOrigin::Local(3)])]
+        );
     }
 
     #[test]
-    fn an_answer_to_a_newer_round_confirms_older_reads() {
+    fn a_followers_request_gets_its_own_round_at_once() {
         let mut q = ReadQueue::default();
-        q.issue(1, 5, 1);
-        let r2 = q.issue(2, 6, 1);
-        q.ack(3, r2);
-        assert_eq!(q.take_confirmed(&voters(&[1, 2, 3])).len(), 2);
-        assert_eq!(q.current_round(), 0);
+        q.add(ReadOrigin::Local(1), 5, 1).unwrap();
+        let remote = ReadOrigin::Remote { from: 3, ctx: 9 };
+        let r2 = q.add(remote, 6, 1).unwrap();
+        assert_eq!(q.current_round(), r2);
+        // One answer to the newer round confirms both.
+        q.ack(2, r2);
+        assert_eq!(
+            q.take_confirmed(&voters(&[1, 2, 3])),
+            vec![(5, vec![ReadOrigin::Local(1)]), (6, vec![remote])]
+        );
+        assert!(
+            q.add(ReadOrigin::Local(4), 7, 1).is_some(),
+            "no local round left"
+        );
     }
 
     #[test]
     fn a_single_voter_confirms_at_once() {
         let mut q = ReadQueue::default();
-        q.issue(9, 3, 1);
-        assert_eq!(q.take_confirmed(&voters(&[1])).len(), 1);
+        q.add(ReadOrigin::Local(9), 3, 1).unwrap();
+        assert_eq!(
+            q.take_confirmed(&voters(&[1])),
+            vec![(3, vec![ReadOrigin::Local(9)])]
+        );
+    }
+
+    #[test]
+    fn clearing_reports_the_local_reads_only() {
+        let mut q = ReadQueue::default();
+        q.wait_for_term_commit(ReadOrigin::Local(1));
+        q.add(ReadOrigin::Local(2), 4, 1).unwrap();
+        q.add(ReadOrigin::Remote { from: 2, ctx: 5 }, 4, 1).unwrap();
+        q.add(ReadOrigin::Local(3), 4, 1);
+        assert_eq!(q.clear(), vec![1, 2, 3]);
+        assert_eq!(q.current_round(), 0);
+        assert!(q.take_waiting().is_empty());
     }
 }

@@ -26,8 +26,10 @@ pub struct Ready {
     /// Committed entries to apply, in order.
     pub committed: Vec<Entry>,
     pub read_states: Vec<ReadState>,
-    /// Role or known leader changed; read `status()`. Pending reads of the
-    /// old leadership will never be answered and should be failed.
+    /// Contexts of reads (`read_index`) that will never get a `ReadState`:
+    /// the leadership they were asked of ended. Fail them.
+    pub dropped_reads: Vec<u64>,
+    /// Role or known leader changed; read `status()`.
     pub leader_changed: bool,
 }
 
@@ -40,6 +42,7 @@ impl Ready {
             && self.persisted_messages.is_empty()
             && self.committed.is_empty()
             && self.read_states.is_empty()
+            && self.dropped_reads.is_empty()
             && !self.leader_changed
     }
 }

@@ -117,6 +117,16 @@ impl Raft {
                     self.handle_heartbeat_response(from, ctx);
                 }
             }
+            MessageBody::ReadIndex { ctx } => {
+                // Anyone else drops it; the asker fails its reads when it
+                // learns of the new leader or term, or asks again.
+                if self.is_leader() {
+                    self.handle_read_index(from, ctx);
+                }
+            }
+            MessageBody::ReadIndexResponse { ctx, index } => {
+                self.handle_read_index_response(from, ctx, index);
+            }
         }
     }
 
@@ -126,6 +136,10 @@ impl Raft {
         match self.role {
             Role::Leader => false,
             Role::Follower => {
+                if self.lead != from {
+                    // Reads asked of another leader will not be answered by this one.
+                    self.drop_pending_reads();
+                }
                 self.lead = from;
                 self.election_elapsed = 0;
                 true

@@ -58,8 +58,9 @@ pub enum ClientRequest {
         cmd: StoreCommand,
         reply: Sender<Reply>,
     },
-    /// A read. `linearizable` (consistent/quorum) confirms leadership with a
-    /// quorum first and is redirected when this machine is not the leader.
+    /// A read. `linearizable` (consistent/quorum) waits for a ReadIndex
+    /// round (the leader confirms with a quorum; a follower asks the leader)
+    /// and for this machine to apply up to that index; it is never redirected.
     Read {
         key: KeyPath,
         recursive: bool,
@@ -125,7 +126,7 @@ pub enum PeerRequest {
     Cluster {
         reply: Sender<ClusterView>,
     },
-    /// A linearizable read of `/` (the health check asks the leader).
+    /// A linearizable read of `/` (`GET /v2/admin/health` on the peer port).
     QuorumRead {
         reply: Sender<Reply>,
     },

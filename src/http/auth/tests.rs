@@ -44,7 +44,6 @@ fn api(leads: bool) -> Api {
         api: ClientApi {
             gw,
             health: HealthCheck {
-                connector: Arc::new(crate::httpd::plain),
                 budget: Duration::from_millis(50),
             },
         },

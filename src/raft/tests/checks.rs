@@ -20,9 +20,17 @@ pub struct Checker {
     committed: BTreeMap<Index, (Term, Term)>,
     /// First index at which each payload was applied.
     pub first_index_of: BTreeMap<Vec<u8>, Index>,
-    /// Read-index requests: ctx -> lowest index a correct answer may carry.
+    /// Read-index requests: ctx -> lowest index a correct answer may carry
+    /// (the highest commit anywhere when the read was asked for).
     pub read_floor: BTreeMap<u64, Index>,
+    /// Reads confirmed, by ctx, with the floor they had (to check the state served).
+    reads_confirmed: BTreeMap<u64, Index>,
+    /// Reads Raft gave up on; none may be confirmed too.
+    reads_dropped: BTreeSet<u64>,
     pub reads_answered: usize,
+    /// Reads answered on a machine that was not leader when it got the ReadState.
+    pub follower_reads_answered: usize,
+    pub reads_served: usize,
     pub snapshots_installed: usize,
     /// Conf-change entries applied past the founding ones (counted per machine).
     pub conf_changes_applied: usize,
@@ -104,17 +112,51 @@ impl Checker {
         self.first_index_of.entry(e.data.clone()).or_insert(e.index);
     }
 
+    /// Linearizability of a read: its index covers every entry committed
+    /// anywhere before it was asked for, so every write acknowledged by then.
     pub fn saw_read(&mut self, seed: u64, node: NodeId, rs: ReadState) {
         self.reads_answered += 1;
-        if let Some(floor) = self.read_floor.remove(&rs.ctx)
-            && rs.index < floor
-        {
+        if self.reads_dropped.contains(&rs.ctx) || self.reads_confirmed.contains_key(&rs.ctx) {
+            self.fail(
+                seed,
+                format!(
+                    "read {} on node {node} answered twice or after it was dropped",
+                    rs.ctx
+                ),
+            );
+        }
+        let floor = self.read_floor.remove(&rs.ctx).unwrap_or(0);
+        if rs.index < floor {
             self.fail(
                 seed,
                 format!(
                     "read {} on node {node} at {} misses commit {floor}",
                     rs.ctx, rs.index
                 ),
+            );
+        }
+        self.reads_confirmed.insert(rs.ctx, floor);
+    }
+
+    pub fn saw_dropped_read(&mut self, seed: u64, node: NodeId, ctx: u64) {
+        if self.reads_confirmed.contains_key(&ctx) || !self.reads_dropped.insert(ctx) {
+            self.fail(
+                seed,
+                format!("read {ctx} on node {node} dropped after it was answered, or twice"),
+            );
+        }
+        self.read_floor.remove(&ctx);
+    }
+
+    /// The state a confirmed read is served from (`applied`) includes
+    /// everything committed before the read was asked for.
+    pub fn saw_read_served(&mut self, seed: u64, node: NodeId, ctx: u64, applied: Index) {
+        self.reads_served += 1;
+        let floor = self.reads_confirmed.get(&ctx).copied().unwrap_or(0);
+        if applied < floor {
+            self.fail(
+                seed,
+                format!("read {ctx} served by node {node} at {applied}, before commit {floor}"),
             );
         }
     }

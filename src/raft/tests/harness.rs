@@ -78,6 +78,10 @@ pub struct SimNode {
     pub pending: VecDeque<PendingWrite>,
     pub app: App,
     pub read_states: Vec<ReadState>,
+    /// Confirmed reads waiting for the state machine to reach their index.
+    pub reads_to_serve: Vec<ReadState>,
+    /// Reads Raft gave up on (`Ready::dropped_reads`).
+    pub dropped_reads: Vec<u64>,
     pub restarts: u64,
     /// The configuration this machine was first started with.
     pub boot_conf: Vec<NodeId>,
@@ -159,6 +163,8 @@ impl Cluster {
             pending: VecDeque::new(),
             app: App::default(),
             read_states: Vec::new(),
+            reads_to_serve: Vec::new(),
+            dropped_reads: Vec::new(),
             restarts: 0,
             boot_conf: conf.to_vec(),
         };
@@ -203,6 +209,7 @@ impl Cluster {
             n.raft = None;
             n.pending.clear();
             n.read_states.clear();
+            n.reads_to_serve.clear();
         }
     }
 
@@ -345,8 +352,25 @@ impl Cluster {
         }
         for rs in &rd.read_states {
             self.checker.saw_read(self.seed, id, *rs);
+            if raft.role != Role::Leader {
+                self.checker.follower_reads_answered += 1;
+            }
         }
+        for ctx in &rd.dropped_reads {
+            self.checker.saw_dropped_read(self.seed, id, *ctx);
+        }
+        n.dropped_reads.extend(rd.dropped_reads);
+        n.reads_to_serve.extend(rd.read_states.iter().copied());
         n.read_states.extend(rd.read_states);
+        // Serve what the state machine has reached, as the server does.
+        let applied = n.app.applied;
+        let (due, later): (Vec<ReadState>, Vec<ReadState>) = std::mem::take(&mut n.reads_to_serve)
+            .into_iter()
+            .partition(|rs| rs.index <= applied);
+        n.reads_to_serve = later;
+        for rs in due {
+            self.checker.saw_read_served(self.seed, id, rs.ctx, applied);
+        }
         if rd.hard_state.is_some()
             || rd.snapshot.is_some()
             || !rd.entries.is_empty()
@@ -445,6 +469,17 @@ impl Cluster {
         while !self.net.is_empty() && rounds < 100_000 {
             rounds += 1;
             self.deliver_at(0, false);
+        }
+    }
+
+    /// Like `deliver_all`, but messages matching `hold` stay in the network.
+    pub fn deliver_all_but(&mut self, hold: impl Fn(&Message) -> bool) {
+        for _ in 0..100_000 {
+            let Some(k) = self.net.iter().position(|m| !hold(m)) else {
+                return;
+            };
+            self.deliver_at(k, false);
+            self.flush_all();
         }
     }
 

@@ -3,6 +3,7 @@
 //! schedules (`sim`) and scenario tests of single rules (`scenarios`).
 
 pub(crate) mod checks;
+mod follower_reads;
 pub(crate) mod harness;
 mod scenarios;
 mod sim;

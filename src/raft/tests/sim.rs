@@ -19,6 +19,8 @@ pub struct RunStats {
     pub applied: u64,
     pub leaders: usize,
     pub reads: usize,
+    pub follower_reads: usize,
+    pub reads_served: usize,
     pub snapshots: usize,
     pub conf_changes: usize,
 }
@@ -105,11 +107,20 @@ fn run_schedule(seed: u64, n: u64, joiners: u64, steps: usize) -> RunStats {
             }
             90 if joiners > 0 => propose_random_conf_change(&mut c, &ids),
             90..=91 => {
+                // A linearizable read on the leader or on a follower (which
+                // asks its leader for the read index).
                 let leaders = c.leaders();
-                if let Some(l) = pick(&mut c, &leaders) {
+                let asked = if c.rng.in_range(0, 3) == 0 {
+                    pick(&mut c, &leaders)
+                } else {
+                    pick(&mut c, &up)
+                };
+                if let Some(id) = asked {
                     let floor = c.max_commit();
                     c.checker.read_floor.insert(next_ctx, floor);
-                    let _ = c.raft(l).read_index(next_ctx);
+                    if c.raft(id).read_index(next_ctx).is_err() {
+                        c.checker.read_floor.remove(&next_ctx);
+                    }
                     next_ctx += 1;
                     c.settle();
                 }
@@ -158,6 +169,8 @@ fn run_schedule(seed: u64, n: u64, joiners: u64, steps: usize) -> RunStats {
         applied: c.checker.max_committed(),
         leaders: c.checker.leader_count(),
         reads: c.checker.reads_answered,
+        follower_reads: c.checker.follower_reads_answered,
+        reads_served: c.checker.reads_served,
         snapshots: c.checker.snapshots_installed,
         conf_changes: c.checker.conf_changes_applied,
     };
@@ -236,6 +249,8 @@ fn run_many(n: u64, seeds: std::ops::Range<u64>, steps: usize) -> RunStats {
         let s = run_seed(seed, n, steps);
         total.applied += s.applied;
         total.reads += s.reads;
+        total.follower_reads += s.follower_reads;
+        total.reads_served += s.reads_served;
         total.leaders += s.leaders;
         total.snapshots += s.snapshots;
     }
@@ -248,12 +263,21 @@ fn three_machines_stay_safe_and_live_under_random_faults() {
     // The schedules must actually commit things and answer reads, or they test nothing.
     assert!(total.applied > 1500 * 5, "too little progress: {total:?}");
     assert!(total.reads > 100, "too few reads answered: {total:?}");
+    assert!(
+        total.follower_reads > 100,
+        "too few follower reads answered: {total:?}"
+    );
+    assert!(total.reads_served > 100, "too few reads served: {total:?}");
 }
 
 #[test]
 fn five_machines_stay_safe_and_live_under_random_faults() {
     let total = run_many(5, 10_000..11_000, 400);
     assert!(total.applied > 1000 * 5, "too little progress: {total:?}");
+    assert!(
+        total.follower_reads > 60,
+        "too few follower reads answered: {total:?}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 mod auth;
 mod membership;
+mod reads;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use super::snapshotter::SnapshotJob;
 use super::stats::SelfStats;
 use super::wal_thread::{Persisted, WalJob};
 use membership::{Change, QueuedChange};
+use reads::{PendingRead, ReadWaiters};
 
 /// How the state thread was set up.
 pub struct StateConfig {
@@ -89,14 +91,6 @@ struct PendingWrite {
     deadline: u64,
 }
 
-struct PendingRead {
-    key: crate::store::KeyPath,
-    recursive: bool,
-    sorted: bool,
-    reply: Sender<Reply>,
-    deadline: u64,
-}
-
 struct Watcher {
     events: Sender<WatchMessage>,
     stream: bool,
@@ -114,9 +108,7 @@ pub struct StateThread {
     snapshot_index: Index,
     ticks: u64,
     writes: BTreeMap<Index, PendingWrite>,
-    reads: BTreeMap<u64, PendingRead>,
-    reads_waiting_apply: Vec<(Index, PendingRead)>,
-    next_read_ctx: u64,
+    reads: ReadWaiters,
     watchers: HashMap<WatcherId, Watcher>,
     expiry_in_flight: Option<Index>,
     stats: SelfStats,
@@ -175,9 +167,7 @@ impl StateThread {
             snapshot_index: applied.0,
             ticks: 0,
             writes: BTreeMap::new(),
-            reads: BTreeMap::new(),
-            reads_waiting_apply: Vec::new(),
-            next_read_ctx: 1,
+            reads: ReadWaiters::default(),
             watchers: HashMap::new(),
             expiry_in_flight: None,
             stats,
@@ -469,22 +459,7 @@ impl StateThread {
                 self.fail_waiter(w.waiter);
             }
         }
-        let overdue: Vec<u64> = self
-            .reads
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(c, _)| *c)
-            .collect();
-        for ctx in overdue {
-            if let Some(r) = self.reads.remove(&ctx) {
-                self.fail_waiter(Waiter::Client(r.reply));
-            }
-        }
-        let (late, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reads_waiting_apply)
-            .into_iter()
-            .partition(|(_, r)| r.deadline <= now);
-        self.reads_waiting_apply = waiting;
-        for (_, r) in late {
+        for r in self.reads.take_overdue(now) {
             self.fail_waiter(Waiter::Client(r.reply));
         }
         if let Some(index) = self.expiry_in_flight
@@ -509,45 +484,44 @@ impl StateThread {
         let _ = read.reply.send(reply);
     }
 
-    /// ReadIndex: the leader confirms with a quorum that it still leads,
-    /// then answers once it has applied up to the commit index it had.
+    /// ReadIndex, on the leader or a follower (which asks the leader):
+    /// answered once a quorum has confirmed the leader's commit index and
+    /// this machine has applied up to it.
     fn start_linearizable_read(&mut self, read: PendingRead) {
-        if !self.is_leader() {
-            let _ = read.reply.send(self.not_leader_reply());
-            return;
-        }
-        let ctx = self.next_read_ctx;
-        self.next_read_ctx += 1;
+        let ctx = self.reads.next_ctx();
         match self.raft.read_index(ctx) {
-            Ok(()) => {
-                self.reads.insert(ctx, read);
-            }
+            Ok(()) => self.reads.asked(ctx, read),
+            // No leader known: nobody can confirm anything now (ruling 9).
             Err(_) => {
-                let _ = read.reply.send(self.not_leader_reply());
+                let _ = read.reply.send(self.read_refused());
             }
         }
     }
 
+    /// Why a linearizable read cannot be served: 301 while no leader is
+    /// known, else 300 (the leader it was asked of is gone, or too slow).
+    fn read_refused(&self) -> Reply {
+        let code = match self.raft.status().leader {
+            None => ErrorCode::LeaderElect,
+            Some(_) => ErrorCode::RaftInternal,
+        };
+        Reply::Failed(EtcdError::new(code, "", self.store.index()))
+    }
+
     fn on_read_state(&mut self, rs: ReadState) {
-        if let Some(read) = self.reads.remove(&rs.ctx) {
-            if rs.index <= self.applied {
-                self.answer_read(read);
-            } else {
-                self.reads_waiting_apply.push((rs.index, read));
-            }
+        if let Some(read) = self.reads.confirmed(rs, self.applied) {
+            self.answer_read(read);
+        }
+    }
+
+    fn on_read_dropped(&mut self, ctx: u64) {
+        if let Some(read) = self.reads.dropped(ctx) {
+            let _ = read.reply.send(self.read_refused());
         }
     }
 
     fn answer_reads_now_applied(&mut self) {
-        if self.reads_waiting_apply.is_empty() {
-            return;
-        }
-        let applied = self.applied;
-        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reads_waiting_apply)
-            .into_iter()
-            .partition(|(index, _)| *index <= applied);
-        self.reads_waiting_apply = waiting;
-        for (_, read) in ready {
+        for read in self.reads.take_applied(self.applied) {
             self.answer_read(read);
         }
     }
@@ -677,6 +651,9 @@ impl StateThread {
             for rs in rd.read_states {
                 self.on_read_state(rs);
             }
+            for ctx in rd.dropped_reads {
+                self.on_read_dropped(ctx);
+            }
             self.answer_reads_now_applied();
             if rd.leader_changed {
                 self.on_leader_change();
@@ -731,11 +708,6 @@ impl StateThread {
             self.found_cluster_if_needed();
         } else {
             self.leading_since = None;
-            // Reads confirmed under a leadership this machine lost will
-            // never be confirmed: fail them now rather than at the deadline.
-            for (_, read) in std::mem::take(&mut self.reads) {
-                self.fail_waiter(Waiter::Client(read.reply));
-            }
             self.expire_queued_changes(true);
         }
     }

@@ -1,0 +1,150 @@
+//! The clients waiting for linearizable reads on this machine, leader or
+//! follower: first for Raft's `ReadState` (the leader confirmed its read
+//! index with a quorum), then for the apply loop to reach that index. Every
+//! one of them is answered exactly once: with the data, or with an error
+//! when Raft drops the read (the leadership it was asked of ended) or when
+//! its deadline passes. Never with a copy older than its read index.
+
+use std::collections::BTreeMap;
+
+use crossbeam_channel::Sender;
+
+use crate::raft::ReadState;
+use crate::raft::types::Index;
+use crate::server::requests::Reply;
+use crate::store::KeyPath;
+
+pub(super) struct PendingRead {
+    pub key: KeyPath,
+    pub recursive: bool,
+    pub sorted: bool,
+    pub reply: Sender<Reply>,
+    /// In ticks of the state thread.
+    pub deadline: u64,
+}
+
+pub(super) struct ReadWaiters {
+    next_ctx: u64,
+    /// Asked of Raft, by context.
+    asked: BTreeMap<u64, PendingRead>,
+    /// Confirmed at a read index not applied yet.
+    applying: Vec<(Index, PendingRead)>,
+}
+
+impl Default for ReadWaiters {
+    fn default() -> ReadWaiters {
+        ReadWaiters {
+            next_ctx: 1,
+            asked: BTreeMap::new(),
+            applying: Vec::new(),
+        }
+    }
+}
+
+impl ReadWaiters {
+    /// A fresh context for `Raft::read_index`.
+    pub fn next_ctx(&mut self) -> u64 {
+        let ctx = self.next_ctx;
+        self.next_ctx += 1;
+        ctx
+    }
+
+    pub fn asked(&mut self, ctx: u64, read: PendingRead) {
+        self.asked.insert(ctx, read);
+    }
+
+    /// Raft confirmed `rs`: the read to answer now, if `applied` reaches
+    /// its index (otherwise it waits for `take_applied`).
+    pub fn confirmed(&mut self, rs: ReadState, applied: Index) -> Option<PendingRead> {
+        let read = self.asked.remove(&rs.ctx)?;
+        if rs.index <= applied {
+            return Some(read);
+        }
+        self.applying.push((rs.index, read));
+        None
+    }
+
+    /// Raft gave up on `ctx`.
+    pub fn dropped(&mut self, ctx: u64) -> Option<PendingRead> {
+        self.asked.remove(&ctx)
+    }
+
+    /// The confirmed reads whose index is now applied.
+    pub fn take_applied(&mut self, applied: Index) -> Vec<PendingRead> {
+        if self.applying.is_empty() {
+            return Vec::new();
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.applying)
+            .into_iter()
+            .partition(|(index, _)| *index <= applied);
+        self.applying = later;
+        due.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Every read past its deadline at tick `now`, wherever it waits.
+    pub fn take_overdue(&mut self, now: u64) -> Vec<PendingRead> {
+        let late: Vec<u64> = self
+            .asked
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(c, _)| *c)
+            .collect();
+        let mut out: Vec<PendingRead> = late.iter().filter_map(|c| self.asked.remove(c)).collect();
+        let (overdue, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.applying)
+            .into_iter()
+            .partition(|(_, r)| r.deadline <= now);
+        self.applying = waiting;
+        out.extend(overdue.into_iter().map(|(_, r)| r));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(deadline: u64) -> (PendingRead, crossbeam_channel::Receiver<Reply>) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let r = PendingRead {
+            key: KeyPath::parse("/k"),
+            recursive: false,
+            sorted: false,
+            reply: tx,
+            deadline,
+        };
+        (r, rx)
+    }
+
+    #[test]
+    fn a_read_is_answered_only_once_its_index_is_applied() {
+        let mut w = ReadWaiters::default();
+        let ctx = w.next_ctx();
+        w.asked(ctx, read(100).0);
+        assert!(w.confirmed(ReadState { ctx, index: 7 }, 6).is_none());
+        assert!(w.take_applied(6).is_empty());
+        assert_eq!(w.take_applied(7).len(), 1);
+        assert!(w.take_applied(8).is_empty());
+    }
+
+    #[test]
+    fn a_confirmed_read_already_applied_is_answered_at_once() {
+        let mut w = ReadWaiters::default();
+        let ctx = w.next_ctx();
+        w.asked(ctx, read(100).0);
+        assert!(w.confirmed(ReadState { ctx, index: 7 }, 7).is_some());
+        assert!(w.dropped(ctx).is_none(), "answered once only");
+    }
+
+    #[test]
+    fn overdue_reads_are_taken_wherever_they_wait() {
+        let mut w = ReadWaiters::default();
+        let (a, b, c) = (w.next_ctx(), w.next_ctx(), w.next_ctx());
+        w.asked(a, read(5).0);
+        w.asked(b, read(5).0);
+        w.asked(c, read(50).0);
+        assert!(w.confirmed(ReadState { ctx: b, index: 9 }, 1).is_none());
+        assert_eq!(w.take_overdue(4).len(), 0);
+        assert_eq!(w.take_overdue(5).len(), 2);
+        assert!(w.dropped(c).is_some());
+    }
+}
