@@ -741,32 +741,10 @@ fn stats_stay_open_and_admin_changes_need_root() {
     assert_eq!(status(p, "GET", "/v2/admin/health", "", None), 200);
 }
 
-/// Three machines: machine1 first, the others joining through it.
-fn three_machines(dir: &TempDir) -> Vec<Etcd> {
-    let mut machines: Vec<Etcd> = Vec::new();
-    for i in 1..=3 {
-        let mut e = Etcd::new(dir.path(), &format!("machine{i}"), &[]);
-        if i > 1 {
-            let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
-            e.extra.push("-peers".into());
-            e.extra.push(peers.join(","));
-        }
-        e.spawn();
-        e.wait_ready();
-        machines.push(e);
-    }
-    let first = machines[0].client.clone();
-    wait_for("three members", Duration::from_secs(15), || {
-        let r = try_request(&first, "GET", "/v2/machines", &[], b"").ok()?;
-        (r.text().split(", ").count() == 3).then_some(())
-    });
-    machines
-}
-
 #[test]
 fn a_follower_checks_too_and_its_redirects_keep_the_credentials() {
     let dir = TempDir::new("auth-cluster");
-    let machines = three_machines(&dir);
+    let machines = common::three_machines(dir.path());
     let leader_peer = request(&machines[0].client, "GET", "/v2/leader", &[], b"").text();
     let leader = machines
         .iter()

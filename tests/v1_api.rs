@@ -377,33 +377,10 @@ fn status_endpoints_under_v1() {
     );
 }
 
-/// Three machines as in `tests/cluster.rs`: machine1 first, the others
-/// joining through the peers already up.
-fn three_machines(dir: &TempDir) -> Vec<Etcd> {
-    let mut machines: Vec<Etcd> = Vec::new();
-    for i in 1..=3 {
-        let mut e = Etcd::new(dir.path(), &format!("machine{i}"), &[]);
-        if i > 1 {
-            let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
-            e.extra.push("-peers".into());
-            e.extra.push(peers.join(","));
-        }
-        e.spawn();
-        e.wait_ready();
-        machines.push(e);
-    }
-    let first = machines[0].client.clone();
-    wait_for("three members", Duration::from_secs(15), || {
-        let r = try_request(&first, "GET", "/v1/machines", &[], b"").ok()?;
-        (r.text().split(", ").count() == 3).then_some(())
-    });
-    machines
-}
-
 #[test]
 fn a_follower_redirects_v1_writes_to_the_leader() {
     let dir = TempDir::new("v1cluster");
-    let machines = three_machines(&dir);
+    let machines = common::three_machines(dir.path());
     let leader_peer = request(&machines[0].client, "GET", "/v1/leader", &[], b"").text();
     let leader = machines
         .iter()

@@ -430,3 +430,27 @@ pub fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         data = data.get(size + 2..)?;
     }
 }
+
+/// Three machines of one cluster, as `tests/cluster.rs` starts them:
+/// machine1 first, each of the others joining through the peers already
+/// up; returns once the first lists all three.
+pub fn three_machines(dir: &Path) -> Vec<Etcd> {
+    let mut machines: Vec<Etcd> = Vec::new();
+    for i in 1..=3 {
+        let mut e = Etcd::new(dir, &format!("machine{i}"), &[]);
+        if i > 1 {
+            let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
+            e.extra.push("-peers".into());
+            e.extra.push(peers.join(","));
+        }
+        e.spawn();
+        e.wait_ready();
+        machines.push(e);
+    }
+    let first = machines[0].client.clone();
+    wait_for("three members", Duration::from_secs(15), || {
+        let r = try_request(&first, "GET", "/v2/machines", &[], b"").ok()?;
+        (r.text().split(", ").count() == 3).then_some(())
+    });
+    machines
+}
