@@ -330,16 +330,6 @@ fn removal_through_the_admin_api_and_refused_joins() {
     );
 }
 
-fn signal(e: &Etcd, sig: &str) {
-    let pid = e.child.as_ref().expect("running").id().to_string();
-    let ok = std::process::Command::new("kill")
-        .args([sig, &pid])
-        .status()
-        .expect("kill")
-        .success();
-    assert!(ok, "kill {sig} {pid}");
-}
-
 #[test]
 fn linearizable_reads_need_a_quorum_and_every_member_answers_them() {
     let c = Cluster::start("linearizable", &[]);
@@ -370,7 +360,7 @@ fn linearizable_reads_need_a_quorum_and_every_member_answers_them() {
     // possibly stale copy.
     for i in 0..3 {
         if i != l {
-            signal(&c.machines[i], "-STOP");
+            c.machines[i].pause();
         }
     }
     let started = Instant::now();
@@ -398,7 +388,7 @@ fn linearizable_reads_need_a_quorum_and_every_member_answers_them() {
     );
     for i in 0..3 {
         if i != l {
-            signal(&c.machines[i], "-CONT");
+            c.machines[i].resume();
         }
     }
     wait_for(

@@ -60,16 +60,6 @@ impl Cluster {
     }
 }
 
-fn signal(e: &Etcd, sig: &str) {
-    let pid = e.child.as_ref().expect("running").id().to_string();
-    let ok = std::process::Command::new("kill")
-        .args([sig, &pid])
-        .status()
-        .expect("kill")
-        .success();
-    assert!(ok, "kill {sig} {pid}");
-}
-
 #[test]
 fn a_write_acknowledged_on_the_leader_is_seen_by_the_next_quorum_read_on_each_follower() {
     let c = Cluster::start("follower-reads");
@@ -131,11 +121,11 @@ fn a_follower_cut_off_from_the_quorum_answers_an_error_in_time_not_stale_data() 
     });
     // The follower sleeps while the other two commit a newer value, then
     // wakes up alone: its copy is stale and it still believes in a leader.
-    signal(&c.machines[f], "-STOP");
+    c.machines[f].pause();
     put("new");
-    signal(&c.machines[l], "-STOP");
-    signal(&c.machines[other], "-STOP");
-    signal(&c.machines[f], "-CONT");
+    c.machines[l].pause();
+    c.machines[other].pause();
+    c.machines[f].resume();
     let started = Instant::now();
     let r = request(
         &c.machines[f].client,
@@ -160,8 +150,8 @@ fn a_follower_cut_off_from_the_quorum_answers_an_error_in_time_not_stale_data() 
         request(&c.machines[f].client, "GET", "/v2/keys/k", &[], b"").status,
         200
     );
-    signal(&c.machines[l], "-CONT");
-    signal(&c.machines[other], "-CONT");
+    c.machines[l].resume();
+    c.machines[other].resume();
     wait_for(
         "the follower to serve the new value linearizably",
         Duration::from_secs(15),

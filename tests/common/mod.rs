@@ -247,6 +247,49 @@ impl Etcd {
         self.wait_ready();
     }
 
+    /// SIGSTOP, then wait until every thread has stopped. `kill` returns
+    /// before that: the group stop begins only when one thread of the
+    /// process takes the signal, and under CPU load the others can go on
+    /// answering peers for milliseconds.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+        wait_for("every thread to stop", Duration::from_secs(10), || {
+            self.thread_states()
+                .iter()
+                .all(|s| *s == 'T' || *s == 't')
+                .then_some(())
+        });
+    }
+
+    /// SIGCONT, then wait until no thread is stopped any more.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+        wait_for("every thread to run again", Duration::from_secs(10), || {
+            (!self.thread_states().contains(&'T')).then_some(())
+        });
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let ok = Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    }
+
+    /// The state letter of each thread (`/proc/<pid>/task/*/stat`).
+    fn thread_states(&self) -> Vec<char> {
+        let pid = self.child.as_ref().expect("running").id();
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process's threads");
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+            // "tid (comm) S ...": the name may hold spaces and parentheses.
+            .filter_map(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next())
+            .collect()
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
