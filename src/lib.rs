@@ -20,6 +20,7 @@
 //! - [`discovery`]: etcd 0.4's discovery protocol (`-discovery URL`);
 //! - [`legacy`]: reading data dirs etcd 0.4 wrote, to take them over;
 //! - [`config`]: flags, `ETCD_*` variables and the TOML file;
+//! - [`capacity`]: how many client connections the machine can hold;
 //! - [`backup`]: backup files (online, offline) and restoring one as a new
 //!   cluster;
 //! - [`datadir`]: what a stopped member's data dir holds, read without
@@ -31,6 +32,7 @@
 //!   `cargo test`.
 pub mod auth;
 pub mod backup;
+pub mod capacity;
 pub mod cluster;
 pub mod config;
 pub mod dashboard;

@@ -2,10 +2,9 @@
 //! the threads of DESIGN.md together. No logic of its own.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::process::exit;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use log::{error, info, warn};
 
 use etcd::auth::{SharedAuth, Verifier};
 use etcd::backup;
+use etcd::capacity;
 use etcd::cluster::find::{DataDirState, Finder, Start};
 use etcd::cluster::keeper::Keeper;
 use etcd::cluster::{announce, standby_info};
@@ -25,7 +25,8 @@ use etcd::http::client_api::ClientApi;
 use etcd::http::gateway::Gateway;
 use etcd::http::health::HealthCheck;
 use etcd::http::peer_api::PeerApi;
-use etcd::httpd::{self, ServerConfig, Wrap};
+use etcd::http::reply;
+use etcd::httpd::{self, BusyReply, ServerConfig, Wrap};
 use etcd::membership::{ClusterConfig, Member};
 use etcd::raft::{self, Raft};
 use etcd::server::mode::{LeaderUrls, Mode, ModeCell};
@@ -165,8 +166,7 @@ fn run(cfg: Config) -> Result<(), String> {
     };
 
     let bind = |addr: &str, what: &str| {
-        TcpListener::bind(addr)
-            .map_err(|e| format!("Failed to create {what} listener on {addr}: {e}"))
+        httpd::listen(addr).map_err(|e| format!("Failed to create {what} listener on {addr}: {e}"))
     };
     let client_listener = bind(&cfg.client_bind, "client")?;
     let peer_listener = bind(&cfg.peer_bind, "peer")?;
@@ -177,8 +177,11 @@ fn run(cfg: Config) -> Result<(), String> {
     let http_cfg = ServerConfig {
         read_timeout: cfg.http_read_timeout,
         write_timeout: cfg.http_write_timeout,
+        max_connections: capacity::PEER_CONNECTIONS,
+        name: "peer".into(),
         ..ServerConfig::default()
     };
+    let max_connections = client_connection_limit(cfg.max_connections);
     let mode = ModeCell::new(Mode::Starting);
     // Users and roles as of the committed log, from the first request on;
     // the state thread publishes every change it applies after that.
@@ -388,15 +391,24 @@ fn run(cfg: Config) -> Result<(), String> {
 
     let gateway = Gateway::new(
         client_tx,
-        store_index,
+        store_index.clone(),
         cfg.cors.clone(),
         REQUEST_TIMEOUT + Duration::from_secs(2),
         mode,
     )
     .with_auth(guard);
+    let busy_index = store_index.clone();
+    let client_http = ServerConfig {
+        max_connections,
+        name: "client".into(),
+        busy: BusyReply(Arc::new(move |limit| {
+            reply::too_many_connections(limit, busy_index.load(Ordering::Acquire))
+        })),
+        ..http_cfg
+    };
     httpd::serve(
         client_listener,
-        http_cfg,
+        client_http,
         client_wrap,
         Arc::new(ClientApi {
             gw: gateway,
@@ -414,6 +426,30 @@ fn run(cfg: Config) -> Result<(), String> {
     let _lock = rec.lock;
     let _ = state_thread.join();
     Err("the state thread stopped".into())
+}
+
+/// `-max-connections`, or the default sized from this machine; readies the
+/// process for that many threads and says at start what the limit is.
+fn client_connection_limit(asked: Option<usize>) -> usize {
+    capacity::raise_open_file_limit();
+    let resources = capacity::Resources::probe();
+    let (default, bound) = capacity::default_max_connections(&resources);
+    let limit = asked.unwrap_or(default);
+    let room = capacity::descriptor_room(&resources);
+    match asked {
+        Some(n) if n as u64 > room => warn!(
+            "-max-connections {n} exceeds what the open-file limit {} leaves for clients \
+             ({room}); connections past that fail to be accepted instead of getting 503",
+            resources.open_files
+        ),
+        Some(n) => info!("client connections: at most {n} (-max-connections)"),
+        None => info!(
+            "client connections: at most {limit} ({}; set -max-connections to change it)",
+            capacity::explain(limit, bound, &resources)
+        ),
+    }
+    capacity::size_futex_hash(limit + capacity::PEER_CONNECTIONS);
+    limit
 }
 
 /// The discovery client for `-discovery URL`: over TLS for `https://`,

@@ -415,3 +415,54 @@ fn the_backup_endpoint_follows_the_peer_port_s_certificate_rules() {
     let key = etcd::store::KeyPath::parse("/secret");
     assert_eq!(backup.key_space.find(&key).and_then(|n| n.value), Some("s"));
 }
+
+#[test]
+fn tls_handshakes_that_never_finish_are_cut_off_while_others_are_served() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("tls-stalled");
+    let mut e = machine(
+        dir.path(),
+        "stalled",
+        vec![
+            "-cert-file".into(),
+            cert("server-chain.crt"),
+            "-key-file".into(),
+            cert("server-rsa.key"),
+            "-http-read-timeout".into(),
+            "1".into(),
+        ],
+    );
+    e.spawn();
+    let ca = cert("ca.crt");
+    let url = format!("https://{}/version", e.client);
+    wait_for("the HTTPS client port", Duration::from_secs(15), || {
+        (curl(&["--cacert", &ca], &url).0 == 0).then_some(())
+    });
+    // One says nothing at all; one sends the first bytes of a ClientHello
+    // (a handshake record header) and stops.
+    let mut silent = std::net::TcpStream::connect(&e.client).unwrap();
+    let mut partial = std::net::TcpStream::connect(&e.client).unwrap();
+    partial
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile a real client is served.
+    let (code, out) = curl(&["--cacert", &ca], &url);
+    assert_eq!(code, 0, "{out}");
+    for (what, s) in [("silent", &mut silent), ("partial", &mut partial)] {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 256];
+        // The server closes (EOF, or a reset after its alert): never a hang.
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what} handshake held for {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -33,6 +33,7 @@ pub(crate) struct Layer {
     pub max_result_buffer: Option<u64>,
     pub http_read_timeout: Option<f64>,
     pub http_write_timeout: Option<f64>,
+    pub max_connections: Option<u64>,
     pub cors: Option<Vec<String>>,
     pub cluster_active_size: Option<u32>,
     pub cluster_remove_delay: Option<f64>,
@@ -69,7 +70,7 @@ impl Layer {
             discovery, ca_file, cert_file, key_file, peer_ca_file, peer_cert_file,
             peer_key_file, heartbeat_interval, election_timeout, snapshot, snapshot_count,
             max_retry_attempts, retry_interval, max_result_buffer, http_read_timeout,
-            http_write_timeout, cors, cluster_active_size, cluster_remove_delay,
+            http_write_timeout, max_connections, cors, cluster_active_size, cluster_remove_delay,
             cluster_sync_interval, config_file, force, restore, backup_data_dir, backup_file,
             inspect, json, verbose, very_verbose,
             very_very_verbose, version, help, cpu_profile, trace, graphite_host,
@@ -112,6 +113,7 @@ impl Layer {
             Setting::MaxResultBuffer => self.max_result_buffer = Some(value::count(text)?),
             Setting::HttpReadTimeout => self.http_read_timeout = Some(value::seconds(text)?),
             Setting::HttpWriteTimeout => self.http_write_timeout = Some(value::seconds(text)?),
+            Setting::MaxConnections => self.max_connections = Some(value::count(text)?),
             Setting::Cors => self.cors = Some(value::list(text)),
             Setting::ClusterActiveSize => {
                 self.cluster_active_size = Some(value::small_count(text)?)

@@ -130,6 +130,15 @@ pub(crate) fn resolve(
     if snapshot_count < 1 {
         return Err(ConfigError::new("-snapshot-count must be at least 1"));
     }
+    let max_connections = match layer.max_connections {
+        Some(0) => {
+            return Err(ConfigError::new(
+                "-max-connections must be at least 1 (leave it out to size it from the machine)",
+            ));
+        }
+        Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+        None => None,
+    };
     let retry_interval = match layer.retry_interval {
         Some(seconds) if !(seconds.is_finite() && seconds >= 0.0) => {
             return Err(ConfigError(format!(
@@ -179,6 +188,7 @@ pub(crate) fn resolve(
         http_read_timeout: timeout("-http-read-timeout", layer.http_read_timeout)?,
         // Independent of the read timeout (0.4.6 overwrote it by mistake).
         http_write_timeout: timeout("-http-write-timeout", layer.http_write_timeout)?,
+        max_connections,
         cors: layer.cors.unwrap_or_default(),
         force,
         restore,

@@ -30,6 +30,7 @@ pub(crate) enum Setting {
     MaxResultBuffer,
     HttpReadTimeout,
     HttpWriteTimeout,
+    MaxConnections,
     Cors,
     ClusterActiveSize,
     ClusterRemoveDelay,
@@ -303,6 +304,16 @@ pub(crate) const FLAGS: &[FlagSpec] = &[
         "SECONDS",
         "300",
         "time allowed to write a response on the client port (watches are exempt)",
+    ),
+    flag(
+        "max-connections",
+        Setting::MaxConnections,
+        &["ETCD_MAX_CONNECTIONS"],
+        "N",
+        "the open-file limit (raised to its hard limit) less 512, or less if memory \
+         (one per 64 KiB of half of it) or the kernel's thread limits (threads-max, pid_max, \
+         a quarter of vm.max_map_count, less 512) allow fewer, at least 64; the start-up log says which",
+        "client connections open at once, idle watchers included; past it a new one gets 503",
     ),
     flag(
         "cors",

@@ -77,6 +77,9 @@ pub struct Config {
     pub max_result_buffer: u64,
     pub http_read_timeout: Duration,
     pub http_write_timeout: Duration,
+    /// `-max-connections`: client connections open at once. None: sized
+    /// from the machine at start (`capacity::default_max_connections`).
+    pub max_connections: Option<usize>,
     /// Allowed CORS origins; `*` allows any. Empty = no CORS headers.
     pub cors: Vec<String>,
     /// `-force`: discard saved state in the data dir before starting.

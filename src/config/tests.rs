@@ -728,3 +728,20 @@ fn a_peer_list_item_holding_a_comma_is_refused_not_split() {
     let error = inputs(&[]).system("peers=[\",:3\"]").load().unwrap_err();
     assert!(error.0.contains("-peers entry \",:3\""), "{error}");
 }
+
+#[test]
+fn max_connections_comes_from_the_flag_the_environment_or_the_file_and_is_positive() {
+    assert_eq!(config(&[]).max_connections, None);
+    assert_eq!(
+        config(&["-max-connections", "300"]).max_connections,
+        Some(300)
+    );
+    let from_env = inputs(&[]).env("ETCD_MAX_CONNECTIONS", "20").config();
+    assert_eq!(from_env.max_connections, Some(20));
+    let from_file = inputs(&["-config", "my.toml"])
+        .file("my.toml", "max_connections = 7")
+        .config();
+    assert_eq!(from_file.max_connections, Some(7));
+    assert!(error(&["-max-connections", "0"]).contains("-max-connections"));
+    assert!(!error(&["-max-connections", "many"]).is_empty());
+}

@@ -26,27 +26,10 @@ pub struct ClientApi {
 
 impl Handler for ClientApi {
     fn handle(&self, req: Request, out: &mut Responder) {
+        if self.answered_early(&req, out) {
+            return;
+        }
         let gw = &self.gw;
-        if let Mode::Standby { leader } = gw.mode().get() {
-            let resp = match leader {
-                Some(l) => reply::redirect(&l.client_url, &req.target),
-                // A load balancer reads the health answer, not our 402.
-                None if req.path == "/health" => health::unhealthy(),
-                None => reply::error(&EtcdError::new(ErrorCode::StandbyInternal, "", 0)),
-            };
-            gw.send(&req, out, resp);
-            return;
-        }
-        if req.method == "OPTIONS" {
-            gw.send(&req, out, reply::text(200, ""));
-            return;
-        }
-        // The dashboard's files, and its rule against cross-site writes.
-        let refused = || crate::dashboard::csrf::refuse(&req, || gw.member_client_urls());
-        if let Some(resp) = crate::dashboard::answer(&req).or_else(refused) {
-            gw.send(&req, out, resp);
-            return;
-        }
         if let Some(raw_key) = req.path.strip_prefix("/v2/keys/") {
             let raw_key = raw_key.to_string();
             keys::handle(gw, &req, out, &raw_key);
@@ -67,83 +50,118 @@ impl Handler for ClientApi {
             v1::watch::handle(gw, &req, out, &raw_key);
             return;
         }
-        let readable = matches!(req.method.as_str(), "GET" | "HEAD");
-        let resp = match req.path.as_str() {
-            _ if !readable => reply::not_found(),
-            "/version" => reply::text(200, VERSION_TEXT),
-            "/health" => self.health.answer(gw),
-            "/metrics" => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let store = gw.ask(ClientRequest::StoreStats { reply: tx }, &rx);
-                let mut resp = reply::text(
-                    200,
-                    crate::metrics::render(crate::metrics::global(), store.as_ref()),
-                );
-                resp.headers = vec![(
-                    "Content-Type".into(),
-                    "text/plain; version=0.0.4; charset=utf-8".into(),
-                )];
-                resp
-            }
-            // etcd 2.x's leader of `/v2/members` (etcdctl member list).
-            "/v2/members/leader" => match gw.cluster() {
-                Some(view) => match view.leader {
-                    Some(m) => reply::json(200, format!("{}\n", member_json(&m))),
-                    None => reply::json(503, "{\"message\":\"During election\"}\n"),
-                },
-                None => reply::internal(gw.store_index()),
-            },
-            "/v2/machines" | "/v2/peers" | "/v1/machines" | "/v1/peers" => match gw.cluster() {
-                Some(view) => {
-                    let urls: Vec<String> =
-                        view.members.iter().map(|m| m.client_url.clone()).collect();
-                    reply::text(200, urls.join(", "))
-                }
-                None => reply::internal(gw.store_index()),
-            },
-            // The 2.x member list: etcdctl (v2 mode) syncs its endpoints from it.
-            "/v2/members" => match gw.cluster() {
-                Some(view) => {
-                    let members: Vec<serde_json::Value> =
-                        view.members.iter().map(member_json).collect();
-                    reply::json(200, serde_json::json!({ "members": members }).to_string())
-                }
-                None => reply::internal(gw.store_index()),
-            },
-            "/v2/leader" | "/v1/leader" => match gw.cluster() {
-                Some(view) => match view.leader {
-                    Some(leader) => reply::text(200, leader.peer_url),
-                    None => reply::error(&EtcdError::new(
-                        ErrorCode::LeaderElect,
-                        "",
-                        view.position.etcd_index,
-                    )),
-                },
-                None => reply::internal(gw.store_index()),
-            },
-            "/v2/stats/self" | "/v1/stats/self" => match gw.cluster() {
-                Some(view) => reply::json(200, view.self_stats.to_json(now_nanos())),
-                None => reply::internal(gw.store_index()),
-            },
-            "/v2/stats/leader" | "/v1/stats/leader" => match gw.cluster() {
-                Some(view) => match (view.leader_stats, view.leader) {
-                    (Some(stats), _) => reply::json(200, stats.to_json()),
-                    (None, Some(leader)) => reply::redirect(&leader.client_url, &req.target),
-                    (None, None) => reply::internal(view.position.etcd_index),
-                },
-                None => reply::internal(gw.store_index()),
-            },
-            "/v2/stats/store" | "/v1/stats/store" => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                match gw.ask(ClientRequest::StoreStats { reply: tx }, &rx) {
-                    Some(stats) => reply::json(200, stats.to_json()),
-                    None => reply::internal(gw.store_index()),
-                }
-            }
-            _ => reply::not_found(),
-        };
-        gw.send(&req, out, resp);
+        status_routes(self, req, out);
     }
+}
+
+impl ClientApi {
+    /// A standby's redirect, CORS preflights and the dashboard (its files
+    /// and its rule against cross-site writes): true if answered. Out of
+    /// line, so its locals are not in the frame of every waiting watch.
+    #[inline(never)]
+    fn answered_early(&self, req: &Request, out: &mut Responder) -> bool {
+        let gw = &self.gw;
+        let resp = if let Mode::Standby { leader } = gw.mode().get() {
+            match leader {
+                Some(l) => reply::redirect(&l.client_url, &req.target),
+                // A load balancer reads the health answer, not our 402.
+                None if req.path == "/health" => health::unhealthy(),
+                None => reply::error(&EtcdError::new(ErrorCode::StandbyInternal, "", 0)),
+            }
+        } else if req.method == "OPTIONS" {
+            reply::text(200, "")
+        } else {
+            let refused = || crate::dashboard::csrf::refuse(req, || gw.member_client_urls());
+            match crate::dashboard::answer(req).or_else(refused) {
+                Some(resp) => resp,
+                None => return false,
+            }
+        };
+        gw.send(req, out, resp);
+        true
+    }
+}
+
+/// Everything but the keys APIs. Out of line: its locals (cluster views,
+/// metrics text) would otherwise sit in the frame of every waiting watch.
+#[inline(never)]
+fn status_routes(api: &ClientApi, req: Request, out: &mut Responder) {
+    let gw = &api.gw;
+    let readable = matches!(req.method.as_str(), "GET" | "HEAD");
+    let resp = match req.path.as_str() {
+        _ if !readable => reply::not_found(),
+        "/version" => reply::text(200, VERSION_TEXT),
+        "/health" => api.health.answer(gw),
+        "/metrics" => {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let store = gw.ask(ClientRequest::StoreStats { reply: tx }, &rx);
+            let mut resp = reply::text(
+                200,
+                crate::metrics::render(crate::metrics::global(), store.as_ref()),
+            );
+            resp.headers = vec![(
+                "Content-Type".into(),
+                "text/plain; version=0.0.4; charset=utf-8".into(),
+            )];
+            resp
+        }
+        // etcd 2.x's leader of `/v2/members` (etcdctl member list).
+        "/v2/members/leader" => match gw.cluster() {
+            Some(view) => match view.leader {
+                Some(m) => reply::json(200, format!("{}\n", member_json(&m))),
+                None => reply::json(503, "{\"message\":\"During election\"}\n"),
+            },
+            None => reply::internal(gw.store_index()),
+        },
+        "/v2/machines" | "/v2/peers" | "/v1/machines" | "/v1/peers" => match gw.cluster() {
+            Some(view) => {
+                let urls: Vec<String> = view.members.iter().map(|m| m.client_url.clone()).collect();
+                reply::text(200, urls.join(", "))
+            }
+            None => reply::internal(gw.store_index()),
+        },
+        // The 2.x member list: etcdctl (v2 mode) syncs its endpoints from it.
+        "/v2/members" => match gw.cluster() {
+            Some(view) => {
+                let members: Vec<serde_json::Value> =
+                    view.members.iter().map(member_json).collect();
+                reply::json(200, serde_json::json!({ "members": members }).to_string())
+            }
+            None => reply::internal(gw.store_index()),
+        },
+        "/v2/leader" | "/v1/leader" => match gw.cluster() {
+            Some(view) => match view.leader {
+                Some(leader) => reply::text(200, leader.peer_url),
+                None => reply::error(&EtcdError::new(
+                    ErrorCode::LeaderElect,
+                    "",
+                    view.position.etcd_index,
+                )),
+            },
+            None => reply::internal(gw.store_index()),
+        },
+        "/v2/stats/self" | "/v1/stats/self" => match gw.cluster() {
+            Some(view) => reply::json(200, view.self_stats.to_json(now_nanos())),
+            None => reply::internal(gw.store_index()),
+        },
+        "/v2/stats/leader" | "/v1/stats/leader" => match gw.cluster() {
+            Some(view) => match (view.leader_stats, view.leader) {
+                (Some(stats), _) => reply::json(200, stats.to_json()),
+                (None, Some(leader)) => reply::redirect(&leader.client_url, &req.target),
+                (None, None) => reply::internal(view.position.etcd_index),
+            },
+            None => reply::internal(gw.store_index()),
+        },
+        "/v2/stats/store" | "/v1/stats/store" => {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            match gw.ask(ClientRequest::StoreStats { reply: tx }, &rx) {
+                Some(stats) => reply::json(200, stats.to_json()),
+                None => reply::internal(gw.store_index()),
+            }
+        }
+        _ => reply::not_found(),
+    };
+    gw.send(&req, out, resp);
 }
 
 /// A member in etcd 2.x's `/v2/members` shape.

@@ -151,6 +151,7 @@ impl Gateway {
     /// Write a whole response, with CORS headers, and no body for HEAD.
     /// Keys API answers are counted in the metrics (watch streams are not
     /// sent through here, so they are not, as in etcd 2.x).
+    #[inline(never)] // not in the frame of a waiting watch (httpd/stack.rs)
     pub fn send(&self, req: &Request, out: &mut Responder, mut resp: Response) {
         resp.headers.extend(self.cors_headers(req));
         if is_keys_api(&req.path) {

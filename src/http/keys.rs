@@ -21,6 +21,33 @@ use super::params::Params;
 use super::reply;
 
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
+    // Decided in a frame of its own: a watch then waits with only this
+    // small frame and its own above it (httpd/stack.rs).
+    match decide(gw, req, raw_key) {
+        Decision::Answer(response) => gw.send(req, out, response),
+        Decision::Watch(spec) => watch(gw, req, out, spec),
+    }
+}
+
+/// What a request comes to: an answer now, or a watch to wait on.
+enum Decision {
+    Answer(crate::httpd::Response),
+    Watch(WatchSpec),
+}
+
+/// A long-poll watch as the request asked for it.
+struct WatchSpec {
+    key: KeyPath,
+    recursive: bool,
+    stream: bool,
+    since: Option<u64>,
+    /// What the caller may see (auth).
+    filter: keyspace::EventFilter,
+}
+
+/// Validates the request and answers it, unless it is a watch.
+#[inline(never)]
+fn decide(gw: &Gateway, req: &Request, raw_key: &str) -> Decision {
     let index = gw.store_index();
     let response = match parse_key(raw_key, index) {
         Err(e) => reply::error(&e),
@@ -30,17 +57,14 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
                 let access = match req.method.as_str() {
                     "GET" | "HEAD" => Access::Read,
                     "PUT" | "POST" | "DELETE" => Access::Write,
-                    _ => return gw.send(req, out, reply::not_found()),
+                    _ => return Decision::Answer(reply::not_found()),
                 };
                 // A bad `recursive` is 209 from the handler below.
                 let recursive = params.flag("recursive", index).unwrap_or(false);
                 match gw.guard().keys(req, &key, raw_key, access, recursive) {
                     Err(refused) => refused,
                     Ok(pass) => match req.method.as_str() {
-                        "GET" | "HEAD" => match read(gw, req, out, key, &params, index, &pass) {
-                            Some(resp) => resp,
-                            None => return,
-                        },
+                        "GET" | "HEAD" => return read(gw, req, key, &params, index, &pass),
                         "PUT" => write(gw, req, put_command(key, &params, index)),
                         "POST" => write(gw, req, post_command(key, &params, index)),
                         _ => write(gw, req, delete_command(key, &params, index)),
@@ -49,7 +73,7 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
             }
         },
     };
-    gw.send(req, out, response);
+    Decision::Answer(response)
 }
 
 fn put_command(key: KeyPath, p: &Params, index: u64) -> Result<StoreCommand, EtcdError> {
@@ -186,19 +210,18 @@ impl ReadFlags {
 }
 
 /// GET/HEAD: a quorum read first (it ignores `wait`), then a watch, else a
-/// local read. Returns None when the response was streamed already.
+/// local read.
 fn read(
     gw: &Gateway,
     req: &Request,
-    out: &mut Responder,
     key: KeyPath,
     p: &Params,
     index: u64,
     pass: &KeyPass,
-) -> Option<crate::httpd::Response> {
+) -> Decision {
     let flags = match ReadFlags::parse(p, index) {
         Ok(v) => v,
-        Err(e) => return Some(reply::error(&e)),
+        Err(e) => return Decision::Answer(reply::error(&e)),
     };
     let ReadFlags {
         linearizable,
@@ -210,26 +233,32 @@ fn read(
     } = flags;
     if wait && !linearizable {
         let filter = gw.guard().watch_filter(pass, &key, recursive);
-        watch(gw, req, out, key, recursive, (stream, since), filter);
-        return None;
+        return Decision::Watch(WatchSpec {
+            key,
+            recursive,
+            stream,
+            since,
+            filter,
+        });
     }
     let answer = ask_read(gw, key, recursive, sorted, linearizable);
-    Some(render(gw, req, answer))
+    Decision::Answer(render(gw, req, answer))
 }
 
 /// A long-poll watch. Headers go out at once; the body is the first
 /// matching event (or every one, with `stream=true`). A client that
 /// disconnects cancels the watch.
-fn watch(
-    gw: &Gateway,
-    req: &Request,
-    out: &mut Responder,
-    key: KeyPath,
-    recursive: bool,
-    (stream, since): (bool, Option<u64>),
-    filter: keyspace::EventFilter,
-) {
-    let watching = match keyspace::start_watch(gw, key, recursive, stream, since, Some(filter)) {
+#[inline(never)]
+fn watch(gw: &Gateway, req: &Request, out: &mut Responder, spec: WatchSpec) {
+    let WatchSpec {
+        key,
+        recursive,
+        stream,
+        since,
+        filter,
+    } = spec;
+    let mut watching = match keyspace::start_watch(gw, key, recursive, stream, since, Some(filter))
+    {
         Ok(w) => w,
         Err(WatchRefused::Store(e)) => return gw.send(req, out, reply::error(&e)),
         Err(WatchRefused::NoAnswer) => {
@@ -247,7 +276,7 @@ fn watch(
     loop {
         match watching.next(gw, out) {
             WatchNext::Event(event) => {
-                let written = head_only || out.send_chunk(event.to_json().as_bytes()).is_ok();
+                let written = head_only || send_event(out, &event);
                 if !written {
                     watching.cancel(gw);
                     return;
@@ -264,4 +293,11 @@ fn watch(
             }
         }
     }
+}
+
+/// One event as a chunk. Out of line: rendering JSON takes more stack than
+/// the whole wait, and an idle watcher keeps its wait's frames (httpd/stack.rs).
+#[inline(never)]
+fn send_event(out: &mut Responder, event: &crate::store::Event) -> bool {
+    out.send_chunk(event.to_json().as_bytes()).is_ok()
 }

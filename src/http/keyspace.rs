@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
 
-use crate::httpd::{Request, Responder, Response};
+use crate::httpd::{HangupGuard, Request, Responder, Response};
 use crate::server::oneshot::oneshot;
 use crate::server::requests::{ClientRequest, Position, Reply, WatchMessage};
 use crate::store::{ErrorCode, EtcdError, Event, KeyPath, StoreCommand, WatcherId};
@@ -124,21 +124,39 @@ pub struct Watching {
     streaming: bool,
     /// The client asked for one event only.
     one_shot: bool,
+    waiting: Wait,
+    /// Held while the hang-up detector watches this connection.
+    hangup: Option<HangupGuard>,
 }
 
-/// What a waiting watch got.
+/// How a watch waits for its next event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Not yet: first take what is queued already (history, a fast write).
+    NotYet,
+    /// Blocked on the channel; the hang-up detector cancels the watch if
+    /// the client leaves, which closes the channel. No wake-ups at all.
+    Notified,
+    /// The detector cannot watch this connection: ask it every `WATCH_POLL`.
+    Polling,
+}
+
+/// What a waiting watch got. The event is boxed so the waiting frames
+/// above `next` need no event-sized slot (httpd/stack.rs); one allocation
+/// per event, next to rendering it as JSON, is nothing.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "returned once per event, by value; boxing would add an allocation"
-)]
 pub enum WatchNext {
-    Event(Event),
+    Event(Box<Event>),
     /// The client closed its connection; the watch is cancelled already.
     ClientGone,
     /// The state thread let go of this watch without another event.
     Ended,
 }
+
+/// Messages a one-shot watch can receive at most: `Started` (or `Failed`)
+/// and one event. Its channel holds exactly that, allocated up front and
+/// small; a stream's is unbounded, since its events keep coming.
+const ONE_SHOT_MESSAGES: usize = 2;
 
 /// Registers a watch on `key` (`since`: first event at or after that index,
 /// from history if it is there; None or 0: the next change). Only events
@@ -151,8 +169,14 @@ pub fn start_watch(
     since: Option<u64>,
     filter: Option<EventFilter>,
 ) -> Result<Watching, WatchRefused> {
-    let (tx, rx) = unbounded();
     let streaming = stream || filter.as_ref().is_some_and(|f| f.may_skip);
+    // An unbounded channel allocates blocks of 31 messages (8.7 KiB) on
+    // the first send; thousands of idle one-shot watchers need 2 each.
+    let (tx, rx) = if streaming {
+        unbounded()
+    } else {
+        bounded(ONE_SHOT_MESSAGES)
+    };
     let request = ClientRequest::Watch {
         key,
         recursive,
@@ -171,6 +195,8 @@ pub fn start_watch(
             filter,
             streaming,
             one_shot: !stream,
+            waiting: Wait::NotYet,
+            hangup: None,
         }),
         Ok(WatchMessage::Failed(e)) => Err(WatchRefused::Store(e)),
         Ok(WatchMessage::Event(_)) | Err(_) => Err(WatchRefused::NoAnswer),
@@ -178,38 +204,80 @@ pub fn start_watch(
 }
 
 impl Watching {
-    /// Waits for the next event, checking every `WATCH_POLL` whether the
-    /// client is still connected (a client that leaves cancels its watch).
-    pub fn next(&self, gw: &Gateway, out: &Responder) -> WatchNext {
+    /// Waits for the next event. A client that leaves cancels its watch:
+    /// the hang-up detector tells the state thread, which lets go of the
+    /// channel; where the detector cannot watch this connection, the
+    /// client is asked every `WATCH_POLL` instead.
+    ///
+    /// One receive call for every way of waiting: each call site of a
+    /// receive keeps a message-sized slot in this frame, and an idle
+    /// watcher's memory is the stack its frames span (httpd/stack.rs).
+    pub fn next(&mut self, gw: &Gateway, out: &Responder) -> WatchNext {
         loop {
-            match self.events.recv_timeout(WATCH_POLL) {
+            let wait = match self.waiting {
+                Wait::NotYet => Duration::ZERO,
+                // Too long to add to now: crossbeam then blocks for good.
+                Wait::Notified => Duration::MAX,
+                Wait::Polling => WATCH_POLL,
+            };
+            match self.events.recv_timeout(wait) {
                 Ok(WatchMessage::Event(event)) => {
-                    let shown = self.filter.as_ref().is_none_or(|f| (f.shows)(&event));
-                    if shown {
-                        if self.one_shot && self.streaming {
-                            // A one-shot watch registered as a stream is over.
-                            self.cancel(gw);
-                        }
-                        return WatchNext::Event(event);
-                    }
-                    if !self.streaming {
-                        // Its one event was not the caller's to see (auth
-                        // came on after it started): the watch ends empty,
-                        // and the client's next try is checked afresh.
-                        self.cancel(gw);
-                        return WatchNext::Ended;
+                    if let Some(next) = self.deliver(gw, event) {
+                        return next;
                     }
                 }
                 Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    if out.peer_closed() {
+                Err(RecvTimeoutError::Timeout) => match self.waiting {
+                    Wait::NotYet => self.settle_in(gw, out),
+                    Wait::Polling if out.peer_closed() => {
                         self.cancel(gw);
                         return WatchNext::ClientGone;
                     }
+                    Wait::Polling | Wait::Notified => {}
+                },
+                // Cancelled for a client that left, or let go by the state thread.
+                Err(RecvTimeoutError::Disconnected) if out.peer_closed() => {
+                    return WatchNext::ClientGone;
                 }
                 Err(RecvTimeoutError::Disconnected) => return WatchNext::Ended,
             }
         }
+    }
+
+    /// What an event means for the caller: None when its filter leaves it
+    /// out and the watch goes on. Out of line, so the filter's frames are
+    /// not in the waiting watch's (httpd/stack.rs).
+    #[inline(never)]
+    fn deliver(&self, gw: &Gateway, event: Event) -> Option<WatchNext> {
+        let shown = self.filter.as_ref().is_none_or(|f| (f.shows)(&event));
+        if shown {
+            if self.one_shot && self.streaming {
+                // A one-shot watch registered as a stream is over.
+                self.cancel(gw);
+            }
+            return Some(WatchNext::Event(Box::new(event)));
+        }
+        if !self.streaming {
+            // Its one event was not the caller's to see (auth came on
+            // after it started): the watch ends empty, and the client's
+            // next try is checked afresh.
+            self.cancel(gw);
+            return Some(WatchNext::Ended);
+        }
+        None
+    }
+
+    /// Nothing is queued: hand the connection to the hang-up detector and
+    /// give back the stack that parsing the request used, then wait.
+    #[inline(never)]
+    fn settle_in(&mut self, gw: &Gateway, out: &Responder) {
+        let (gw, id) = (gw.clone(), self.id);
+        self.hangup = out.notify_on_hangup(Box::new(move || gw.cancel_watch(id)));
+        self.waiting = match self.hangup {
+            Some(_) => Wait::Notified,
+            None => Wait::Polling,
+        };
+        crate::httpd::release_unused_stack();
     }
 
     pub fn cancel(&self, gw: &Gateway) {

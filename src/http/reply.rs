@@ -44,6 +44,29 @@ pub fn internal(index: u64) -> Response {
     error(&EtcdError::new(ErrorCode::RaftInternal, "", index))
 }
 
+/// 503 for a connection past `-max-connections`: the etcd error shape
+/// with errorCode 300 (the server side's "try again", as for a request
+/// that could not commit), a message of its own and the limit in `cause`.
+pub fn too_many_connections(limit: usize, index: u64) -> Response {
+    let body = serde_json::json!({
+        "errorCode": ErrorCode::RaftInternal as u16,
+        "message": "Too many connections",
+        "cause": format!(
+            "this member holds its limit of {limit} client connections (-max-connections); \
+             retry later or ask another member"
+        ),
+        "index": index,
+    });
+    Response {
+        status: 503,
+        headers: vec![
+            ("Content-Type".into(), JSON.into()),
+            ("X-Etcd-Index".into(), index.to_string()),
+        ],
+        body: format!("{body}\n").into_bytes(),
+    }
+}
+
 /// 307 to the same path and query on another machine.
 pub fn redirect(base_url: &str, target: &str) -> Response {
     Response {

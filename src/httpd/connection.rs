@@ -36,6 +36,8 @@ pub(crate) fn serve_connection(
         wire.set_deadline(Some(Instant::now() + cfg.read_timeout));
         match read_request(&mut wire, remote, cfg) {
             Ok(incoming) => {
+                // Thousands of watchers wait in handlers: none keeps a buffer.
+                wire.shed_buffer();
                 if let Err(e) = wire.stream.set_write_timeout(Some(cfg.write_timeout)) {
                     log::debug!("httpd: cannot set write timeout: {e}");
                 }
@@ -63,6 +65,8 @@ pub(crate) fn serve_connection(
 }
 
 /// Writes a short plain-text error that closes the connection.
+#[cold]
+#[inline(never)]
 pub(crate) fn refuse(wire: &mut Wire, status: u16) {
     let reason = reason_phrase(status);
     let body = format!("{status} {reason}\n");
@@ -76,6 +80,9 @@ pub(crate) fn refuse(wire: &mut Wire, status: u16) {
         .and_then(|_| wire.stream.flush());
 }
 
+// Not inlined: its parsing locals would otherwise widen the frame that
+// every waiting watcher keeps on its stack (see `stack.rs`).
+#[inline(never)]
 fn read_request(
     wire: &mut Wire,
     remote: Option<SocketAddr>,

@@ -11,13 +11,17 @@ mod body;
 mod client;
 mod connection;
 mod form;
+mod hangup;
 mod harness;
 mod head;
+mod listen;
 mod request;
 mod responder;
 mod response;
 mod server;
+mod stack;
 mod stream;
+mod throttle;
 mod wire;
 
 mod memory;
@@ -26,11 +30,14 @@ mod tests;
 
 pub use client::{ClientConfig, ClientResponse, Connect, HttpClient};
 pub use form::{FormError, parse_form, percent_decode};
+pub use hangup::{HangupGuard, OnHangup};
 pub use harness::call_in_memory;
+pub use listen::{listen, set_backlog, system_backlog};
 pub use request::Request;
 pub use responder::Responder;
 pub use response::{Response, reason_phrase};
-pub use server::{Handler, ServerConfig, Wrap, serve};
+pub use server::{BusyReply, Handler, REFUSING_AT_ONCE, ServerConfig, Wrap, serve};
+pub use stack::release_unused_stack;
 pub use stream::{Stream, plain, tcp_peer_closed};
 
 // What the fuzz targets drive directly (`crate::fuzzing`): a connection

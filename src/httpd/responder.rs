@@ -1,5 +1,6 @@
 //! Writing one response: whole (`send`) or streamed in chunks.
 
+use super::hangup::{HangupGuard, OnHangup, notify_on_hangup};
 use super::head::{Version, has_token};
 use super::response::{Response, reason_phrase};
 use super::stream::Stream;
@@ -126,6 +127,14 @@ impl<'a> Responder<'a> {
     /// every few hundred milliseconds while they wait.
     pub fn peer_closed(&self) -> bool {
         self.stream.peer_closed()
+    }
+
+    /// Runs `on_hangup` (on another thread) once the client closes the
+    /// connection, for as long as the guard lives; drop the guard before
+    /// returning. None when the stream has no socket or hang-ups cannot be
+    /// watched here: poll `peer_closed` instead.
+    pub fn notify_on_hangup(&self, on_hangup: OnHangup) -> Option<HangupGuard> {
+        notify_on_hangup(self.stream.raw_fd()?, on_hangup)
     }
 
     /// Replaces the write timeout for the rest of this response (`None` for

@@ -2,6 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 /// A bidirectional byte stream the HTTP layer can read, write, time out and
@@ -17,6 +18,11 @@ pub trait Stream: Read + Write + Send {
     fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()>;
     /// Closes both directions; errors are irrelevant at that point.
     fn shutdown(&self);
+    /// The socket underneath, so a waiting handler can be told of a hang-up
+    /// without polling (`Responder::notify_on_hangup`). None: no socket.
+    fn raw_fd(&self) -> Option<RawFd> {
+        None
+    }
 }
 
 /// The probe used by `TcpStream` and by wrappers holding a raw clone.
@@ -53,6 +59,10 @@ impl Stream for TcpStream {
 
     fn shutdown(&self) {
         let _ = TcpStream::shutdown(self, Shutdown::Both);
+    }
+
+    fn raw_fd(&self) -> Option<RawFd> {
+        Some(self.as_raw_fd())
     }
 }
 

@@ -72,6 +72,17 @@ impl Wire {
         self.deadline = deadline;
     }
 
+    /// Gives the read buffer back if it holds nothing unread, so a handler
+    /// that waits for long (a watch) keeps no buffer; the next read takes
+    /// a fresh one (a malloc and a memset, next to a request's syscalls).
+    pub(crate) fn shed_buffer(&mut self) {
+        if self.start == self.end {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]
     }

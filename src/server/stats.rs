@@ -42,6 +42,20 @@ impl RateWindow {
     }
 }
 
+/// The bytes an append request carries, or None when `body` is not one.
+/// Heartbeats count as empty appends, as in etcd 0.4 (goraft's heartbeat
+/// is an AppendEntries request without entries), so a follower's
+/// `recvAppendRequestCnt` also shows that the leader's heartbeats arrive.
+pub fn append_request_bytes(body: &crate::raft::MessageBody) -> Option<u64> {
+    match body {
+        crate::raft::MessageBody::Append { entries, .. } => {
+            Some(entries.iter().map(|e| e.data.len() as u64 + 24).sum())
+        }
+        crate::raft::MessageBody::Heartbeat { .. } => Some(0),
+        _ => None,
+    }
+}
+
 /// This machine's view of itself.
 #[derive(Debug, Clone, Default)]
 pub struct SelfStats {
@@ -230,6 +244,28 @@ fn trim_float(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heartbeats_count_as_empty_append_requests_and_answers_do_not() {
+        use crate::raft::{Entry, EntryKind, MessageBody};
+        let entry = Entry {
+            term: 1,
+            index: 1,
+            kind: EntryKind::Normal,
+            data: b"abcd".to_vec(),
+        };
+        let append = MessageBody::Append {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![entry],
+            commit: 0,
+        };
+        assert_eq!(append_request_bytes(&append), Some(28));
+        let heartbeat = MessageBody::Heartbeat { commit: 1, ctx: 0 };
+        assert_eq!(append_request_bytes(&heartbeat), Some(0));
+        let answer = MessageBody::HeartbeatResponse { ctx: 0 };
+        assert_eq!(append_request_bytes(&answer), None);
+    }
 
     #[test]
     fn durations_print_like_go() {

@@ -37,10 +37,13 @@ pub fn key_matches(watched: &KeyPath, recursive: bool, changed: &KeyPath) -> boo
 }
 
 /// Watchers in registration order (ids only grow), so delivery order is
-/// the same on every run.
+/// the same on every run, and indexed by the key they watch, so an event
+/// looks only at watchers on its key, its ancestors and the removed keys
+/// (with 15 000 idle watchers a write must not compare 15 000 keys).
 #[derive(Debug, Default)]
 pub struct WatcherHub {
     watchers: BTreeMap<WatcherId, Watcher>,
+    by_key: BTreeMap<String, BTreeSet<WatcherId>>,
     next_id: WatcherId,
     pending: Vec<(WatcherId, Event)>,
 }
@@ -55,6 +58,10 @@ impl WatcherHub {
     ) -> WatcherId {
         self.next_id += 1;
         let id = self.next_id;
+        self.by_key
+            .entry(key.as_str().to_string())
+            .or_default()
+            .insert(id);
         self.watchers.insert(
             id,
             Watcher {
@@ -68,9 +75,41 @@ impl WatcherHub {
     }
 
     pub fn cancel(&mut self, id: WatcherId) {
-        self.watchers.remove(&id);
+        self.forget(id);
         // A cancelled watcher must not be handed events queued before.
         self.pending.retain(|(pending_id, _)| *pending_id != id);
+    }
+
+    /// Takes a watcher out of both maps.
+    fn forget(&mut self, id: WatcherId) {
+        let Some(watcher) = self.watchers.remove(&id) else {
+            return;
+        };
+        if let Some(ids) = self.by_key.get_mut(watcher.key.as_str()) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.by_key.remove(watcher.key.as_str());
+            }
+        }
+    }
+
+    /// Watchers that may care about a change at `changed`: those on it, on
+    /// one of its ancestors, or on a removed key; in id order.
+    fn candidates(&self, changed: &KeyPath, removed: &BTreeSet<&KeyPath>) -> BTreeSet<WatcherId> {
+        let key = changed.as_str();
+        let ancestors = std::iter::once("/").chain(
+            key.match_indices('/')
+                .map(|(at, _)| &key[..at])
+                .filter(|prefix| !prefix.is_empty()),
+        );
+        ancestors
+            .filter(|ancestor| *ancestor != key)
+            .chain(std::iter::once(key))
+            .chain(removed.iter().map(|k| k.as_str()))
+            .filter_map(|watched| self.by_key.get(watched))
+            .flatten()
+            .copied()
+            .collect()
     }
 
     pub fn count(&self) -> usize {
@@ -85,21 +124,24 @@ impl WatcherHub {
         let changed = KeyPath::parse(&event.node.key);
         let removed: BTreeSet<&KeyPath> = removed.iter().collect();
         let mut fired_once = Vec::new();
-        for (id, watcher) in &self.watchers {
+        for id in self.candidates(&changed, &removed) {
+            let Some(watcher) = self.watchers.get(&id) else {
+                continue;
+            };
             if event.index < watcher.since {
                 continue;
             }
             let concerned = key_matches(&watcher.key, watcher.recursive, &changed)
                 || removed.contains(&watcher.key);
             if concerned {
-                self.pending.push((*id, event.clone()));
+                self.pending.push((id, event.clone()));
                 if !watcher.stream {
-                    fired_once.push(*id);
+                    fired_once.push(id);
                 }
             }
         }
         for id in fired_once {
-            self.watchers.remove(&id);
+            self.forget(id);
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -107,6 +108,12 @@ impl Stream for ServerTls {
     /// (and any HTTP client) looks for, and it cannot block.
     fn shutdown(&self) {
         let _ = self.raw.shutdown(Shutdown::Both);
+    }
+
+    /// The socket itself: a client that leaves sends FIN after its
+    /// close_notify, and the FIN is what the hang-up detector sees.
+    fn raw_fd(&self) -> Option<RawFd> {
+        Some(self.raw.as_raw_fd())
     }
 }
 

@@ -31,6 +31,8 @@ use crate::store::KeyPath;
 use guard::refusal;
 
 /// Everything under `/v2/auth/`; `rest` is the path after that prefix.
+// Out of line: not in the frames a waiting watch keeps (httpd/stack.rs).
+#[inline(never)]
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, rest: &str) {
     let resp = route(gw, req, rest);
     gw.send(req, out, resp);

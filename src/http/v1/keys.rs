@@ -23,6 +23,8 @@ use super::body;
 /// The cause 0.4.6 put in the errors of a v1 set.
 const SET_CAUSE: &str = "Set";
 
+// Out of line: not in the frames a waiting watch keeps (httpd/stack.rs).
+#[inline(never)]
 pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
     let index = gw.store_index();
     let access = match req.method.as_str() {

@@ -54,15 +54,16 @@ pub fn handle(gw: &Gateway, req: &Request, out: &mut Responder, raw_key: &str) {
         Err(refused) => return gw.send(req, out, refused),
     };
     let filter = gw.guard().watch_filter(&pass, &key, true);
-    let watching = match keyspace::start_watch(gw, key.clone(), true, false, since, Some(filter)) {
-        Ok(w) => w,
-        Err(WatchRefused::Store(e)) => {
-            return gw.send(req, out, reply::error(&refused(&e, &key)));
-        }
-        Err(WatchRefused::NoAnswer) => {
-            return gw.send(req, out, reply::internal(gw.store_index()));
-        }
-    };
+    let mut watching =
+        match keyspace::start_watch(gw, key.clone(), true, false, since, Some(filter)) {
+            Ok(w) => w,
+            Err(WatchRefused::Store(e)) => {
+                return gw.send(req, out, reply::error(&refused(&e, &key)));
+            }
+            Err(WatchRefused::NoAnswer) => {
+                return gw.send(req, out, reply::internal(gw.store_index()));
+            }
+        };
     match watching.next(gw, out) {
         WatchNext::Event(event) => gw.send(req, out, body::success(&event)),
         WatchNext::ClientGone => {}

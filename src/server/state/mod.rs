@@ -289,9 +289,8 @@ impl StateThread {
             PeerRequest::Raft(msgs) => {
                 let now = now_nanos();
                 for m in msgs {
-                    if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+                    if let Some(bytes) = super::stats::append_request_bytes(&m.body) {
                         self.stats.recv_append_cnt += 1;
-                        let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
                         self.stats.recv.record(now, bytes);
                     }
                     self.raft.step(m);
@@ -543,39 +542,51 @@ impl StateThread {
     ) {
         crate::metrics::global().watch_requests.inc();
         let mut since = since;
-        let mut started = false;
+        // A stream replays its history first; `Started` must carry the id
+        // it waits under afterwards (the HTTP side cancels by that id), so
+        // the replayed events are sent after it.
+        let mut replay = Vec::new();
         loop {
             match self.store.watch(&key, recursive, stream, since) {
                 Ok(WatchOutcome::Ready(event)) => {
-                    if !started {
-                        let _ = events.send(WatchMessage::Started {
-                            id: 0,
-                            at: self.position(),
-                        });
-                        started = true;
-                    }
-                    let next = event.index + 1;
-                    let _ = events.send(WatchMessage::Event(event));
+                    since = Some(event.index + 1);
+                    replay.push(event);
                     if !stream {
-                        return;
+                        break;
                     }
-                    // A stream replays the history, then goes on live.
-                    since = Some(next);
                 }
                 Ok(WatchOutcome::Waiting(id)) => {
-                    if !started {
-                        let _ = events.send(WatchMessage::Started {
-                            id,
-                            at: self.position(),
-                        });
+                    let started = WatchMessage::Started {
+                        id,
+                        at: self.position(),
+                    };
+                    let delivered = std::iter::once(started)
+                        .chain(replay.into_iter().map(WatchMessage::Event))
+                        .all(|m| events.try_send(m).is_ok());
+                    if delivered {
+                        self.watchers.insert(id, Watcher { events, stream });
+                    } else {
+                        self.store.cancel_watch(id);
                     }
-                    self.watchers.insert(id, Watcher { events, stream });
                     return;
                 }
-                Err(e) => {
-                    let _ = events.send(WatchMessage::Failed(e));
+                Err(e) if replay.is_empty() => {
+                    let _ = events.try_send(WatchMessage::Failed(e));
                     return;
                 }
+                // Replayed events stand; dropping the channel ends the watch.
+                Err(_) => break,
+            }
+        }
+        // Answered from history alone (a one-shot watch): nothing waits.
+        let started = WatchMessage::Started {
+            id: 0,
+            at: self.position(),
+        };
+        for m in std::iter::once(started).chain(replay.into_iter().map(WatchMessage::Event)) {
+            // Never blocks: one-shot channels hold exactly these two.
+            if events.try_send(m).is_err() {
+                return;
             }
         }
     }
@@ -585,7 +596,9 @@ impl StateThread {
             let Some(w) = self.watchers.get(&id) else {
                 continue;
             };
-            let delivered = w.events.send(WatchMessage::Event(event)).is_ok();
+            // `try_send`: the state thread never blocks on a client (a
+            // one-shot watch's channel has room for its one event).
+            let delivered = w.events.try_send(WatchMessage::Event(event)).is_ok();
             if !w.stream || !delivered {
                 self.watchers.remove(&id);
                 if !delivered {
@@ -603,9 +616,8 @@ impl StateThread {
         }
         let now = now_nanos();
         for m in &msgs {
-            if let crate::raft::MessageBody::Append { entries, .. } = &m.body {
+            if let Some(bytes) = super::stats::append_request_bytes(&m.body) {
                 self.stats.send_append_cnt += 1;
-                let bytes = entries.iter().map(|e| e.data.len() as u64 + 24).sum();
                 self.stats.send.record(now, bytes);
             }
         }

@@ -239,3 +239,55 @@ fn watch_events_carry_ttl_as_of_the_event() {
     assert_eq!(notes, vec![(id, write)]);
     assert_eq!(notes[0].1.node.ttl, Some(60));
 }
+
+#[test]
+fn the_key_index_tells_exactly_the_watchers_a_full_scan_would() {
+    use crate::store::watch::key_matches;
+    let keys = [
+        "/", "/a", "/a/b", "/a/b/c", "/a/_h", "/a/_h/c", "/_x", "/_x/y", "/b", "/ab", "/a/bc",
+    ];
+    for changed in ["/a/b/c", "/a/_h/c", "/_x/y", "/ab", "/a/bc", "/b"] {
+        for delete_dir in [false, true] {
+            if delete_dir && key(changed).parent().is_some_and(|p| p.is_root()) {
+                continue; // the root cannot be deleted
+            }
+            let mut store = Store::new();
+            for k in ["/a/b/c", "/a/_h/c", "/_x/y", "/ab", "/a/bc", "/b"] {
+                ok(&mut store, set_cmd(k, "v"));
+            }
+            let mut watching = Vec::new();
+            for watched in keys {
+                for recursive in [false, true] {
+                    let id = wait(&mut store, watched, recursive, false);
+                    watching.push((id, key(watched), recursive));
+                }
+            }
+            // A write on the key, or a recursive delete of its parent (which
+            // removes the key and its siblings too).
+            let target = if delete_dir {
+                key(changed).parent().unwrap()
+            } else {
+                key(changed)
+            };
+            if delete_dir {
+                ok(&mut store, delete_cmd(target.as_str(), true, true));
+            } else {
+                ok(&mut store, set_cmd(changed, "w"));
+            }
+            let told: Vec<WatcherId> = store
+                .take_notifications()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let expected: Vec<WatcherId> = watching
+                .iter()
+                .filter(|(_, watched, recursive)| {
+                    key_matches(watched, *recursive, &target)
+                        || (delete_dir && (watched == &target || watched.is_below(&target)))
+                })
+                .map(|(id, _, _)| *id)
+                .collect();
+            assert_eq!(told, expected, "{changed} (delete dir: {delete_dir})");
+        }
+    }
+}
