@@ -448,7 +448,12 @@ fn wal_seeds() {
 
     // A segment our WAL wrote: entries, a rewrite, a hard state, a torn tail.
     let dir = tempfile::tempdir().unwrap();
-    let (mut wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    // Not preallocated: a seed is a few hundred bytes, not 64 MiB.
+    let opts = WalOptions {
+        preallocate: false,
+        ..WalOptions::default()
+    };
+    let (mut wal, _) = Wal::open(dir.path(), opts).unwrap();
     let entries: Vec<Entry> = (1..=4)
         .map(|i| store_entry(i, 2, set(&format!("/k{i}"), "v", None)))
         .collect();
@@ -465,6 +470,9 @@ fn wal_seeds() {
     let bytes = fs::read(segment).unwrap();
     put("wal_segment", "written", &bytes);
     put("wal_segment", "torn", &bytes[..bytes.len() - 5]);
+    let mut preallocated = bytes.clone();
+    preallocated.resize(bytes.len() + 512, 0);
+    put("wal_segment", "preallocated", &preallocated);
     let mut with_marker = bytes.clone();
     with_marker.extend_from_slice(&marker);
     put("wal_segment", "marker", &with_marker);

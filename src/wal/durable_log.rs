@@ -2,12 +2,13 @@
 //! rotating segments, and saving snapshots with the pruning they allow.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::WalError;
 use super::fsync::fsync_dir;
 use super::payload::{self, ENTRY_OVERHEAD, Record};
+use super::preallocate;
 use super::record::{HEADER_LEN, MAX_PAYLOAD, RecordType, append_frame};
 use super::replay::Replay;
 use super::segment_name::{SegmentName, list_segments};
@@ -79,6 +80,8 @@ impl Wal {
         let mut segments = Vec::with_capacity(found.len());
         let mut replay = Replay::new();
         let mut truncated_tail = None;
+        // Where the last segment's records end (preallocated zeros follow).
+        let mut data_len = 0;
         for (i, (name, path)) in found.iter().enumerate() {
             if let Some(prev) = segments.last().map(|s: &Segment| s.name.seq)
                 && name.seq != prev + 1
@@ -93,6 +96,7 @@ impl Wal {
             let bytes = fs::read(path)?;
             let scanned = scan_segment(path, &bytes, is_last)?;
             drop(bytes);
+            data_len = scanned.data_len;
             if let Some(cut) = scanned.torn_at {
                 cut_torn_tail(path, cut)?;
                 log::warn!("cut a torn write off {} at offset {cut}", path.display());
@@ -128,9 +132,15 @@ impl Wal {
 
         let (out, out_len) = match segments.last() {
             Some(current) => {
-                let file = OpenOptions::new().append(true).open(&current.path)?;
-                let len = file.metadata()?.len();
-                (file, len)
+                let mut file = OpenOptions::new().write(true).open(&current.path)?;
+                file.seek(SeekFrom::Start(data_len))?;
+                if opts.preallocate {
+                    // Cut back after a torn write, or written before
+                    // preallocation: reserve the rest again.
+                    let len = file.metadata()?.len();
+                    reserve(&file, &current.path, len, opts.segment_bytes)?;
+                }
+                (file, data_len)
             }
             None => {
                 let name = SegmentName {
@@ -138,7 +148,7 @@ impl Wal {
                     first_index: last_index + 1,
                 };
                 let path = wal_dir.join(name.file_name());
-                let file = create_segment_file(&path, &wal_dir)?;
+                let file = create_segment_file(&path, &wal_dir, &opts)?;
                 segments.push(Segment {
                     name,
                     path,
@@ -296,7 +306,7 @@ impl Wal {
             first_index: self.last_index + 1,
         };
         let path = self.wal_dir.join(name.file_name());
-        let file = create_segment_file(&path, &self.wal_dir)?;
+        let file = create_segment_file(&path, &self.wal_dir, &self.opts)?;
         self.out = BufWriter::with_capacity(WRITE_BUFFER, file);
         self.out_len = 0;
         self.segments.push(Segment {
@@ -333,13 +343,37 @@ impl Wal {
     }
 }
 
-fn create_segment_file(path: &Path, wal_dir: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .append(true)
-        .create_new(true)
-        .open(path)?;
+/// A new, empty segment (its whole size reserved with `preallocate`),
+/// written from its start.
+fn create_segment_file(path: &Path, wal_dir: &Path, opts: &WalOptions) -> io::Result<File> {
+    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    if opts.preallocate {
+        reserve(&file, path, 0, opts.segment_bytes)?;
+    }
     fsync_dir(wal_dir)?;
     Ok(file)
+}
+
+/// Reserves `[from, to)` of a segment and commits the reservation now, so
+/// that the first write's fdatasync does not pay for it. A filesystem that
+/// cannot reserve space, or has none left to reserve, leaves the segment
+/// to grow as it is written (a full disk then fails the write itself).
+fn reserve(file: &File, path: &Path, from: u64, to: u64) -> io::Result<()> {
+    if from >= to {
+        return Ok(());
+    }
+    match preallocate::reserve(file, from, to) {
+        Ok(true) => file.sync_all(),
+        Ok(false) => Ok(()),
+        Err(e) => {
+            log::warn!(
+                "cannot reserve {} bytes for {}: {e}",
+                to - from,
+                path.display()
+            );
+            Ok(())
+        }
+    }
 }
 
 fn cut_torn_tail(path: &Path, at: u64) -> io::Result<()> {

@@ -47,8 +47,13 @@ fn snapshot(term: Term, index: Index) -> Snapshot {
     }
 }
 
+/// Segments that are exactly as long as what was written to them (no
+/// preallocation), so a test can cut or flip bytes by file length.
 fn small(segment_bytes: u64) -> WalOptions {
-    WalOptions { segment_bytes }
+    WalOptions {
+        segment_bytes,
+        preallocate: false,
+    }
 }
 
 fn open(dir: &Path, opts: WalOptions) -> (Wal, Recovered) {
@@ -207,7 +212,7 @@ fn a_torn_last_record_is_cut_at_every_byte_offset_and_the_log_goes_on() {
 #[test]
 fn a_flipped_byte_in_the_middle_refuses_to_open_naming_file_and_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut wal, _) = open(dir.path(), WalOptions::default());
+    let (mut wal, _) = open(dir.path(), small(64 * 1024 * 1024));
     let mut record_starts = Vec::new();
     let segment = segment_paths(dir.path()).remove(0);
     for i in 1..=5 {
@@ -544,4 +549,87 @@ fn a_snapshot_file_written_elsewhere_compacts_the_log_like_save_snapshot() {
     let (_, rec) = open(dir.path(), small(4096));
     assert_eq!(rec.snapshot, Some(snapshot(1, 2000)));
     assert_eq!(rec.entries, entries(1, 2001..=2005));
+}
+
+/// Preallocated segments of 64 KiB: what a server writes, shrunk.
+fn reserved(segment_bytes: u64) -> WalOptions {
+    WalOptions {
+        segment_bytes,
+        preallocate: true,
+    }
+}
+
+#[test]
+fn preallocated_segments_reopen_whole_and_go_on_where_the_records_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = reserved(64 * 1024);
+    let (mut wal, _) = open(dir.path(), opts);
+    for i in 1..=1500 {
+        wal.append(&entries(1, i..=i), Some(&hard_state(1, i)))
+            .unwrap();
+        if i % 100 == 0 {
+            wal.sync().unwrap();
+        }
+    }
+    wal.sync().unwrap();
+    drop(wal);
+    let segments = segment_paths(dir.path());
+    assert!(segments.len() >= 3, "{} segments", segments.len());
+    let reserved_here = fs::metadata(&segments[0]).unwrap().len() == 64 * 1024;
+
+    for round in 0..2u64 {
+        let (mut wal, rec) = open(dir.path(), opts);
+        let last = 1500 + round * 10;
+        assert_eq!(rec.truncated_tail, None, "zeros are not a torn write");
+        assert_eq!(rec.entries, entries(1, 1..=last));
+        assert_eq!(rec.hard_state, hard_state(1, last));
+        let current = segment_paths(dir.path()).pop().unwrap();
+        if reserved_here {
+            assert_eq!(fs::metadata(&current).unwrap().len(), 64 * 1024);
+        }
+        wal.append(
+            &entries(1, last + 1..=last + 10),
+            Some(&hard_state(1, last + 10)),
+        )
+        .unwrap();
+        wal.sync().unwrap();
+    }
+    let (_, rec) = open(dir.path(), opts);
+    assert_eq!(rec.entries, entries(1, 1..=1520));
+}
+
+#[test]
+fn a_torn_write_into_preallocated_space_is_cut_and_the_space_reserved_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = reserved(64 * 1024);
+    let (mut wal, _) = open(dir.path(), opts);
+    wal.append(&entries(1, 1..=5), Some(&hard_state(1, 5)))
+        .unwrap();
+    wal.sync().unwrap();
+    drop(wal);
+    let segment = segment_paths(dir.path()).pop().unwrap();
+    let bytes = fs::read(&segment).unwrap();
+    let end = super::segment_scan::scan_segment(&segment, &bytes, true)
+        .unwrap()
+        .data_len as usize;
+    assert!(bytes[end..].iter().all(|b| *b == 0) && end > 0);
+    // Half a record landed after the last one; the rest is still zeros.
+    let mut torn = bytes.clone();
+    torn[end..end + 20].copy_from_slice(&bytes[40..60]);
+    fs::write(&segment, &torn).unwrap();
+
+    let (mut wal, rec) = open(dir.path(), opts);
+    assert_eq!(rec.entries, entries(1, 1..=5));
+    let (cut_file, cut_at) = rec.truncated_tail.clone().expect("a torn tail");
+    assert_eq!(cut_file, segment);
+    assert_eq!(cut_at as usize, end);
+    let len = fs::metadata(&segment).unwrap().len();
+    assert!(len == 64 * 1024 || len == cut_at, "length {len}");
+    wal.append(&entries(1, 6..=8), Some(&hard_state(1, 8)))
+        .unwrap();
+    wal.sync().unwrap();
+    drop(wal);
+    let (_, rec) = open(dir.path(), opts);
+    assert_eq!(rec.entries, entries(1, 1..=8));
+    assert_eq!(rec.truncated_tail, None);
 }

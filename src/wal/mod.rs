@@ -34,6 +34,7 @@ mod durable_log;
 mod error;
 mod fsync;
 mod payload;
+mod preallocate;
 pub mod read_only;
 mod record;
 mod replay;
@@ -71,12 +72,16 @@ pub struct WalOptions {
     /// A segment is closed and a new one started once the next record
     /// would take it past this size. A single larger record still fits.
     pub segment_bytes: u64,
+    /// Reserve each new segment's whole size on disk when it is created
+    /// (see `preallocate`): each fdatasync then commits data only.
+    pub preallocate: bool,
 }
 
 impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
             segment_bytes: 64 * 1024 * 1024,
+            preallocate: true,
         }
     }
 }

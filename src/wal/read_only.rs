@@ -284,6 +284,7 @@ mod tests {
             dir.path(),
             WalOptions {
                 segment_bytes: 1024,
+                preallocate: false,
             },
         )
         .unwrap();

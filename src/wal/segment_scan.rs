@@ -4,6 +4,11 @@
 //! A bad record is a torn tail only if it is in the last segment and no
 //! intact record can be found anywhere after it. Earlier segments were
 //! fsynced before the next one was created, so they cannot be torn.
+//!
+//! Segments are preallocated (`durable_log`), so the records are usually
+//! followed by zeros up to the segment's size: nothing but zeros after the
+//! last intact record is the clean end of the data, in any segment. Zeros
+//! followed by anything else are judged like any other bad record.
 
 use std::path::Path;
 
@@ -17,6 +22,10 @@ pub struct ScannedSegment {
     /// Where the intact records end: the file should be cut here if the
     /// bytes after it are a torn tail.
     pub torn_at: Option<u64>,
+    /// Where the intact records end, whatever follows (the end of the
+    /// file, unused preallocated zeros, or a torn tail): the next record
+    /// goes here.
+    pub data_len: u64,
 }
 
 /// Why a scan ended before the end of the segment.
@@ -31,15 +40,18 @@ pub enum ScanStop {
 
 /// Scans `bytes`, the contents of the segment at `path`. Never panics.
 pub fn scan_segment(path: &Path, bytes: &[u8], is_last: bool) -> Result<ScannedSegment, WalError> {
-    let (records, stop) = scan_prefix(path, bytes, is_last);
+    let (records, stop, end) = scan(path, bytes, is_last);
+    let data_len = end as u64;
     match stop {
         None => Ok(ScannedSegment {
             records,
             torn_at: None,
+            data_len,
         }),
         Some(ScanStop::Torn { offset, .. }) => Ok(ScannedSegment {
             records,
             torn_at: Some(offset),
+            data_len,
         }),
         Some(ScanStop::Corrupt(error)) => Err(error),
     }
@@ -48,6 +60,12 @@ pub fn scan_segment(path: &Path, bytes: &[u8], is_last: bool) -> Result<ScannedS
 /// The intact records at the front of the segment, and why the scan
 /// stopped early, if it did. Never panics, never changes anything.
 pub fn scan_prefix(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>) {
+    let (records, stop, _) = scan(path, bytes, is_last);
+    (records, stop)
+}
+
+/// `scan_prefix`, and the offset where the intact records end.
+fn scan(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>, usize) {
     let corrupt = |offset: usize, reason: String| {
         Some(ScanStop::Corrupt(WalError::Corrupt {
             file: path.to_path_buf(),
@@ -59,7 +77,7 @@ pub fn scan_prefix(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Op
     let mut offset = 0;
     loop {
         match read_frame(bytes, offset) {
-            Frame::End => return (records, None),
+            Frame::End => return (records, None, offset),
             Frame::Complete {
                 kind,
                 payload,
@@ -70,42 +88,51 @@ pub fn scan_prefix(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Op
                     offset = next;
                 }
                 Err(e) => {
-                    return (
-                        records,
-                        corrupt(offset, format!("undecodable record: {}", e.0)),
-                    );
+                    let stop = corrupt(offset, format!("undecodable record: {}", e.0));
+                    return (records, stop, offset);
                 }
             },
             Frame::Bad(bad @ BadFrame::UnknownType(_)) => {
-                return (records, corrupt(offset, bad.describe()));
+                return (records, corrupt(offset, bad.describe()), offset);
+            }
+            // Preallocated and never written: the data ends here.
+            Frame::Bad(_) if bytes.get(offset..).is_some_and(all_zero) => {
+                return (records, None, offset);
             }
             Frame::Bad(bad) => {
                 if !is_last {
                     let reason = format!("{} (not the last segment)", bad.describe());
-                    return (records, corrupt(offset, reason));
+                    return (records, corrupt(offset, reason), offset);
                 }
                 if let Some(later) = first_intact_record_after(bytes, offset) {
                     let reason = format!(
                         "{}, with an intact record at offset {later} after it",
                         bad.describe()
                     );
-                    return (records, corrupt(offset, reason));
+                    return (records, corrupt(offset, reason), offset);
                 }
                 let stop = ScanStop::Torn {
                     offset: offset as u64,
                     reason: bad.describe(),
                 };
-                return (records, Some(stop));
+                return (records, Some(stop), offset);
             }
         }
     }
 }
 
+fn all_zero(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| *b == 0)
+}
+
 /// The first offset after `bad` where an intact record starts, if any.
 /// Every byte position is tried because a damaged length field hides where
-/// the next record really begins.
+/// the next record really begins; but not in the zeros a preallocated
+/// segment ends with: every record's type byte, the last of its header, is
+/// non-zero.
 fn first_intact_record_after(bytes: &[u8], bad: usize) -> Option<usize> {
-    let last_start = bytes.len().checked_sub(HEADER_LEN)?;
+    let last_nonzero = bytes.iter().rposition(|b| *b != 0)?;
+    let last_start = (last_nonzero + 1).checked_sub(HEADER_LEN)?;
     (bad + 1..=last_start).find(|&at| matches!(read_frame(bytes, at), Frame::Complete { .. }))
 }
 
@@ -214,13 +241,50 @@ mod tests {
     }
 
     #[test]
-    fn zero_filled_tail_is_a_torn_tail() {
+    fn zeros_after_the_records_are_the_preallocated_end_in_any_segment() {
         let (mut buf, _) = three_records();
         let end = buf.len();
         buf.extend_from_slice(&[0u8; 4096]);
+        for is_last in [true, false] {
+            let scanned = scan_segment(path(), &buf, is_last).unwrap();
+            assert_eq!(scanned.torn_at, None);
+            assert_eq!(scanned.data_len, end as u64);
+            assert_eq!(scanned.records.len(), 3);
+        }
+        let empty = scan_segment(path(), &[0u8; 100], false).unwrap();
+        assert_eq!((empty.records.len(), empty.data_len), (0, 0));
+    }
+
+    #[test]
+    fn a_torn_record_in_preallocated_space_is_cut_where_it_starts() {
+        let (mut buf, _) = three_records();
+        let end = buf.len();
+        let mut fourth = Vec::new();
+        append_frame(&mut fourth, RecordType::Entry, |b| {
+            encode_entry(b, &entry(4))
+        });
+        // Its header and half its payload reached the disk; zeros follow.
+        buf.extend_from_slice(&fourth[..fourth.len() / 2]);
+        buf.extend_from_slice(&[0u8; 4096]);
         let scanned = scan_segment(path(), &buf, true).unwrap();
         assert_eq!(scanned.torn_at, Some(end as u64));
+        assert_eq!(scanned.data_len, end as u64);
         assert_eq!(scanned.records.len(), 3);
+    }
+
+    #[test]
+    fn zeros_with_a_record_after_them_are_damage_not_the_end() {
+        let (mut buf, _) = three_records();
+        let end = buf.len();
+        buf.extend_from_slice(&[0u8; 64]);
+        append_frame(&mut buf, RecordType::Entry, |b| encode_entry(b, &entry(4)));
+        buf.extend_from_slice(&[0u8; 4096]);
+        for is_last in [true, false] {
+            match scan_segment(path(), &buf, is_last) {
+                Err(WalError::Corrupt { offset, .. }) => assert_eq!(offset, end as u64),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
