@@ -69,8 +69,16 @@ pub fn wal_record(data: &[u8]) {
 fn check_scan(bytes: &[u8], is_last: bool) {
     let path = Path::new("0000000000000001-0000000000000001.wal");
     let (records, stop) = scan_prefix(path, bytes, is_last);
+    let written: usize = records.iter().map(|r| frame(r).len()).sum();
     let end = match &stop {
-        None => bytes.len() as u64,
+        None => {
+            // The records, then nothing or only zeros (a preallocated segment).
+            assert!(
+                bytes[written.min(bytes.len())..].iter().all(|b| *b == 0),
+                "a clean end with more than zeros after the records"
+            );
+            written as u64
+        }
         Some(ScanStop::Torn { offset, .. }) => {
             assert!(is_last, "a torn tail in a segment that is not the last");
             *offset
@@ -86,10 +94,14 @@ fn check_scan(bytes: &[u8], is_last: bool) {
         "records do not write back"
     );
     match (scan_segment(path, bytes, is_last), &stop) {
-        (Ok(s), None) => assert_eq!((s.records, s.torn_at), (records.clone(), None)),
-        (Ok(s), Some(ScanStop::Torn { offset, .. })) => {
-            assert_eq!((s.records, s.torn_at), (records.clone(), Some(*offset)))
-        }
+        (Ok(s), None) => assert_eq!(
+            (s.records, s.torn_at, s.data_len),
+            (records.clone(), None, end)
+        ),
+        (Ok(s), Some(ScanStop::Torn { offset, .. })) => assert_eq!(
+            (s.records, s.torn_at, s.data_len),
+            (records.clone(), Some(*offset), *offset)
+        ),
         (Err(_), Some(ScanStop::Corrupt(_))) => {}
         (got, _) => panic!("scan_segment disagrees with scan_prefix: {got:?}"),
     }
