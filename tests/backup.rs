@@ -531,7 +531,9 @@ fn inspection_names_damage_by_file_and_offset_and_changes_nothing() {
         .unwrap()
         .path();
     let mut bytes = std::fs::read(&segment).unwrap();
-    let middle = bytes.len() / 2;
+    // In the middle of the records, not of the zeros reserved after them.
+    let written = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let middle = written / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&segment, bytes).unwrap();
     let before = contents(&damaged);
@@ -614,16 +616,29 @@ fn inspection_names_damage_by_file_and_offset_and_changes_nothing() {
         .unwrap()
         .unwrap()
         .path();
+    let out = run(&["-inspect", path(&torn), "-json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let end = json["walSegments"][0]["usedBytes"]
+        .as_u64()
+        .expect("usedBytes") as usize;
     let mut bytes = std::fs::read(&segment).unwrap();
-    let end = bytes.len();
-    bytes.extend_from_slice(&[0x40, 0, 0, 0, 0xde, 0xad]);
+    assert!(
+        bytes[end..].iter().all(|b| *b == 0),
+        "only reserved zeros follow the records"
+    );
+    // Half a record header written where the next record goes.
+    let torn_bytes = [0x40, 0, 0, 0, 0xde, 0xad];
+    if bytes.len() < end + torn_bytes.len() {
+        bytes.resize(end + torn_bytes.len(), 0);
+    }
+    bytes[end..end + torn_bytes.len()].copy_from_slice(&torn_bytes);
     std::fs::write(&segment, &bytes).unwrap();
     let out = run(&["-inspect", path(&torn), "-json"]);
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["problems"][0]["kind"], "torn tail");
     assert_eq!(json["problems"][0]["offset"].as_u64(), Some(end as u64));
-    assert_eq!(std::fs::read(&segment).unwrap().len(), end + 6, "not cut");
+    assert_eq!(std::fs::read(&segment).unwrap(), bytes, "not cut");
 }
 
 /// The figures in the README: 200 000 keys of 100 bytes. Run by hand:

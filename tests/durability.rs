@@ -122,7 +122,9 @@ fn corruption_in_the_middle_refuses_to_start_naming_file_and_offset() {
     e.kill();
     let first = wal_segments(&e.data_dir).remove(0);
     let mut bytes = std::fs::read(&first).unwrap();
-    let middle = bytes.len() / 2;
+    // In the middle of the records, not of the zeros reserved after them.
+    let written = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let middle = written / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&first, bytes).unwrap();
     let out = std::process::Command::new(BIN)

@@ -72,6 +72,9 @@ pub struct SnapshotLine {
 pub struct SegmentLine {
     pub file: String,
     pub bytes: u64,
+    /// Where the intact records end; the rest of a healthy segment is
+    /// space reserved for later records.
+    pub used_bytes: u64,
     pub records: u64,
     pub entries: u64,
     pub first_index: Option<u64>,
@@ -175,6 +178,7 @@ impl Report {
                 .map(|s| SegmentLine {
                     file: file_name(&s.path),
                     bytes: s.bytes,
+                    used_bytes: s.used,
                     records: s.records,
                     entries: s.entries,
                     first_index: s.entry_range.map(|r| r.0),
@@ -274,8 +278,8 @@ impl Report {
             };
             writeln!(
                 out,
-                "  {}  {range}  {} records  {} bytes",
-                s.file, s.records, s.bytes
+                "  {}  {range}  {} records  {} of {} bytes used",
+                s.file, s.records, s.used_bytes, s.bytes
             )?;
         }
         writeln!(out, "problems      {}", self.problems.len())?;

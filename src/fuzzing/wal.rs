@@ -14,7 +14,7 @@ use super::checksums::fix_frames;
 use crate::raft::{HardState, SnapshotMeta};
 use crate::wal::{
     Frame, Record, RecordType, Replay, ScanStop, WalError, append_frame, decode_payload,
-    encode_entry, encode_hard_state, encode_snapshot_marker, read_frame, scan_prefix, scan_segment,
+    encode_entry, encode_hard_state, encode_snapshot_marker, read_frame, scan, scan_segment,
 };
 
 fn frame(record: &Record) -> Vec<u8> {
@@ -68,8 +68,9 @@ pub fn wal_record(data: &[u8]) {
 
 fn check_scan(bytes: &[u8], is_last: bool) {
     let path = Path::new("0000000000000001-0000000000000001.wal");
-    let (records, stop) = scan_prefix(path, bytes, is_last);
+    let (records, stop, records_end) = scan(path, bytes, is_last);
     let written: usize = records.iter().map(|r| frame(r).len()).sum();
+    assert_eq!(records_end, written, "the records end where they say");
     let end = match &stop {
         None => {
             // The records, then nothing or only zeros (a preallocated segment).
@@ -103,7 +104,7 @@ fn check_scan(bytes: &[u8], is_last: bool) {
             (records.clone(), Some(*offset), *offset)
         ),
         (Err(_), Some(ScanStop::Corrupt(_))) => {}
-        (got, _) => panic!("scan_segment disagrees with scan_prefix: {got:?}"),
+        (got, _) => panic!("scan_segment disagrees with scan: {got:?}"),
     }
     check_replay(records);
 }

@@ -63,7 +63,7 @@ pub(crate) use {
     },
     record::{Frame, RecordType, append_frame, read_frame},
     replay::Replay,
-    segment_scan::{ScanStop, scan_prefix, scan_segment},
+    segment_scan::{ScanStop, scan, scan_segment},
 };
 
 /// Tuning of the log.

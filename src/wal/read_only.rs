@@ -19,7 +19,7 @@ use super::error::WalError;
 use super::payload::Record;
 use super::replay::Replay;
 use super::segment_name::list_segments;
-use super::segment_scan::{ScanStop, scan_prefix};
+use super::segment_scan::{ScanStop, scan};
 use super::snapshot_file;
 use crate::raft::types::{Entry, HardState, Index, Snapshot, Term};
 
@@ -45,6 +45,9 @@ pub struct LogReport {
 pub struct SegmentReport {
     pub path: PathBuf,
     pub bytes: u64,
+    /// Where its intact records end (the rest is reserved zeros, a torn
+    /// tail or damage).
+    pub used: u64,
     /// Intact records read from its front.
     pub records: u64,
     /// Entry records among them.
@@ -193,6 +196,7 @@ fn read_segments(wal_dir: &Path, report: &mut LogReport) -> io::Result<Replay> {
         let mut segment = SegmentReport {
             path: path.clone(),
             bytes: 0,
+            used: 0,
             records: 0,
             entries: 0,
             entry_range: None,
@@ -212,7 +216,8 @@ fn read_segments(wal_dir: &Path, report: &mut LogReport) -> io::Result<Replay> {
             }
         };
         segment.bytes = bytes.len() as u64;
-        let (records, stop) = scan_prefix(path, &bytes, i + 1 == found.len());
+        let (records, stop, used) = scan(path, &bytes, i + 1 == found.len());
+        segment.used = used as u64;
         drop(bytes);
         segment.records = records.len() as u64;
         for record in records {

@@ -57,15 +57,10 @@ pub fn scan_segment(path: &Path, bytes: &[u8], is_last: bool) -> Result<ScannedS
     }
 }
 
-/// The intact records at the front of the segment, and why the scan
-/// stopped early, if it did. Never panics, never changes anything.
-pub fn scan_prefix(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>) {
-    let (records, stop, _) = scan(path, bytes, is_last);
-    (records, stop)
-}
-
-/// `scan_prefix`, and the offset where the intact records end.
-fn scan(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>, usize) {
+/// The intact records at the front of the segment, why the scan stopped
+/// early if it did, and the offset where those records end. Never panics,
+/// never changes anything.
+pub fn scan(path: &Path, bytes: &[u8], is_last: bool) -> (Vec<Record>, Option<ScanStop>, usize) {
     let corrupt = |offset: usize, reason: String| {
         Some(ScanStop::Corrupt(WalError::Corrupt {
             file: path.to_path_buf(),
