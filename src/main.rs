@@ -321,8 +321,11 @@ fn run(cfg: Config) -> Result<(), String> {
     let (persisted_tx, persisted_rx) = unbounded();
     let wal = rec.wal;
     let last = rec.last;
+    let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7)
+        .with_snapshot_dir(cfg.data_dir.join("snap"));
+    let acks = outbox.direct();
     spawn("wal", move || {
-        wal_thread::run(wal, last, wal_rx, persisted_tx)
+        wal_thread::run(wal, last, wal_rx, persisted_tx, |msgs| acks.send(msgs))
     })?;
 
     let ticks_per_sec = 1000 / cfg.heartbeat_interval_ms.max(1);
@@ -346,8 +349,6 @@ fn run(cfg: Config) -> Result<(), String> {
     })?;
 
     let store_index = Arc::new(AtomicU64::new(rec.store.index()));
-    let outbox = PeerSenders::new(me.id, peer_connector.clone(), heartbeat * 7)
-        .with_snapshot_dir(cfg.data_dir.join("snap"));
     let sync_interval = Duration::from_secs_f64(rec.config.sync_interval);
     let state = StateThread::new(
         state_cfg,

@@ -1,8 +1,11 @@
 //! The WAL thread: the only place where the state thread's decisions become
 //! durable. It drains every job queued while the previous fsync ran and
-//! covers them all with one `fdatasync` (group commit), then tells the state
-//! thread how far the log is durable, handing back the messages that were
-//! waiting for that (vote grants, append acknowledgements).
+//! covers them all with one `fdatasync` (group commit), then sends the
+//! messages that were waiting for that (vote grants, append
+//! acknowledgements) itself, straight to the peers' queues, and tells the
+//! state thread how far the log is durable. Sending here rather than from
+//! the state thread takes a thread hand-off off every follower's
+//! acknowledgement, which every write waits for.
 //!
 //! Only what Raft needs on disk is fsynced: entries, snapshots, and a hard
 //! state whose term or vote changed. A hard state that only moves the commit
@@ -38,12 +41,18 @@ pub enum WalJob {
 pub struct Persisted {
     pub index: Index,
     pub term: Term,
-    pub then_send: Vec<Message>,
 }
 
-/// Runs until the job channel closes. An IO error on the log is fatal: a
-/// machine that cannot make its log durable must not keep acknowledging.
-pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Sender<Persisted>) {
+/// Runs until the job channel closes. `send` takes the messages released
+/// by each group commit. An IO error on the log is fatal: a machine that
+/// cannot make its log durable must not keep acknowledging.
+pub fn run(
+    mut wal: Wal,
+    last: (Index, Term),
+    jobs: Receiver<WalJob>,
+    done: Sender<Persisted>,
+    mut send: impl FnMut(Vec<Message>),
+) {
     let (mut last_index, mut last_term) = last;
     let mut written = wal.hard_state();
     while let Ok(first) = jobs.recv() {
@@ -116,10 +125,10 @@ pub fn run(mut wal: Wal, last: (Index, Term), jobs: Receiver<WalJob>, done: Send
         } else if wrote && let Err(e) = wal.flush() {
             fatal(&e);
         }
+        send(then_send);
         let report = Persisted {
             index: last_index,
             term: last_term,
-            then_send,
         };
         if done.send(report).is_err() {
             return;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,11 +34,15 @@ struct Peer {
     queue: Sender<Message>,
 }
 
+/// Each peer's queue by member id, shared with `DirectSender`s.
+type Routes = Arc<RwLock<BTreeMap<NodeId, Sender<Message>>>>;
+
 pub struct PeerSenders {
     me: NodeId,
     connector: Connector,
     timeout: Duration,
     peers: BTreeMap<NodeId, Peer>,
+    routes: Routes,
     stats: SharedStats,
     /// Where the snapshots Raft sends as stubs are read from.
     snap_dir: Option<Arc<PathBuf>>,
@@ -52,6 +56,7 @@ impl PeerSenders {
             connector,
             timeout,
             peers: BTreeMap::new(),
+            routes: Routes::default(),
             stats: Arc::default(),
             snap_dir: None,
         }
@@ -62,6 +67,15 @@ impl PeerSenders {
     pub fn with_snapshot_dir(mut self, dir: PathBuf) -> PeerSenders {
         self.snap_dir = Some(Arc::new(dir));
         self
+    }
+
+    /// A handle another thread can send through, to the same queues: the
+    /// WAL thread sends the acknowledgements that wait for its fsync itself,
+    /// without a detour through the state thread.
+    pub fn direct(&self) -> DirectSender {
+        DirectSender {
+            routes: Arc::clone(&self.routes),
+        }
     }
 
     fn start(&self, name: &str, url: &str) -> Peer {
@@ -83,17 +97,42 @@ impl PeerSenders {
     }
 }
 
+/// Sends to the peers' queues from outside the state thread (see
+/// `PeerSenders::direct`); never blocks, drops like the state thread's sends.
+#[derive(Clone)]
+pub struct DirectSender {
+    routes: Routes,
+}
+
+impl DirectSender {
+    pub fn send(&self, msgs: Vec<Message>) {
+        if msgs.is_empty() {
+            return;
+        }
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        for m in msgs {
+            match routes.get(&m.to) {
+                Some(queue) => queue_message(queue, m),
+                None => debug!("no route to member {:x}; message dropped", m.to),
+            }
+        }
+    }
+}
+
+fn queue_message(queue: &Sender<Message>, m: Message) {
+    match queue.try_send(m) {
+        Ok(()) => {}
+        Err(TrySendError::Full(m)) => debug!("queue to {:x} full; message dropped", m.to),
+        Err(TrySendError::Disconnected(_)) => {}
+    }
+}
+
 impl Outbox for PeerSenders {
     fn send(&mut self, msgs: Vec<Message>) {
         for m in msgs {
-            let Some(peer) = self.peers.get(&m.to) else {
-                debug!("no route to member {:x}; message dropped", m.to);
-                continue;
-            };
-            match peer.queue.try_send(m) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => debug!("queue to {} full; message dropped", peer.url),
-                Err(TrySendError::Disconnected(_)) => {}
+            match self.peers.get(&m.to) {
+                Some(peer) => queue_message(&peer.queue, m),
+                None => debug!("no route to member {:x}; message dropped", m.to),
             }
         }
     }
@@ -117,6 +156,12 @@ impl Outbox for PeerSenders {
                 self.peers.insert(*id, peer);
             }
         }
+        let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        *routes = self
+            .peers
+            .iter()
+            .map(|(id, peer)| (*id, peer.queue.clone()))
+            .collect();
     }
 
     fn last_reached(&self, name: &str) -> Option<Instant> {

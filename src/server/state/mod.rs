@@ -220,7 +220,7 @@ impl StateThread {
     // ---- inputs -------------------------------------------------------
 
     fn on_persisted(&mut self, p: Persisted) {
-        self.send_messages(p.then_send);
+        // The messages it released are sent already (wal_thread).
         self.raft.on_persisted(p.index, p.term);
     }
 
