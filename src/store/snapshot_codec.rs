@@ -46,13 +46,15 @@ pub(super) fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
+/// `capacity`: what to reserve for the result (it grows past it if needed).
 pub(super) fn encode(
+    capacity: usize,
     index: u64,
     root: &Node,
     history: &EventHistory,
     stats: &StoreStats,
 ) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(capacity);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&index.to_le_bytes());
     // Counters and events are plain data: serialising them cannot fail.
@@ -231,6 +233,7 @@ mod tests {
     #[test]
     fn round_trips_tree_indices_expirations_and_odd_values() {
         let bytes = encode(
+            0,
             7,
             &sample(),
             &EventHistory::default(),
@@ -263,6 +266,7 @@ mod tests {
     #[test]
     fn every_truncation_and_trailing_garbage_is_refused() {
         let bytes = encode(
+            0,
             7,
             &sample(),
             &EventHistory::default(),
@@ -279,6 +283,7 @@ mod tests {
     #[test]
     fn names_out_of_order_bad_utf8_and_unknown_flags_are_refused() {
         let bytes = encode(
+            0,
             7,
             &sample(),
             &EventHistory::default(),
