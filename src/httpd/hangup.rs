@@ -195,16 +195,9 @@ fn start() -> Option<Arc<Detector>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{TcpListener, TcpStream};
+    use crate::httpd::stream::tests::pair;
     use std::sync::mpsc;
     use std::time::Duration;
-
-    fn pair() -> (TcpStream, TcpStream) {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-        let (s, _) = l.accept().unwrap();
-        (c, s)
-    }
 
     #[test]
     fn the_callback_runs_when_the_peer_closes_and_not_before() {

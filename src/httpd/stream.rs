@@ -77,12 +77,14 @@ pub fn plain(tcp: TcpStream) -> io::Result<Box<dyn Stream>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::net::TcpListener;
     use std::time::Instant;
 
-    fn pair() -> (TcpStream, TcpStream) {
+    /// A connected loopback pair: (client side, server side). Also used by
+    /// the hang-up detector's tests.
+    pub(crate) fn pair() -> (TcpStream, TcpStream) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (s, _) = l.accept().unwrap();
