@@ -12,9 +12,7 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +20,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+
+from procs import CHILDREN, WORKDIR, cleanup, free_port, kill, spawn, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "load.lua")
@@ -42,8 +42,6 @@ VALUE = "x" * 100  # same 100-byte value as load.lua
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
-CHILDREN = []  # every Popen we started; killed in cleanup()
-WORKDIR = tempfile.mkdtemp(prefix="etcd-bench-")
 WORKDIR_PARENT = os.path.dirname(WORKDIR)
 LOADAVG = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -53,43 +51,6 @@ def log(msg):
 
 
 # ---------------------------------------------------------------- processes
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def spawn(argv, logname):
-    out = open(os.path.join(WORKDIR, logname), "ab")
-    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    out.close()
-    CHILDREN.append(p)
-    return p
-
-
-def kill(p):
-    if p.poll() is None:
-        try:
-            p.kill()
-        except ProcessLookupError:
-            pass
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def cleanup(failed=False):
-    for p in CHILDREN:
-        kill(p)
-    if failed:  # the logs die with WORKDIR; show their ends first
-        for name in sorted(os.listdir(WORKDIR)):
-            if name.endswith(".log"):
-                with open(os.path.join(WORKDIR, name), errors="replace") as f:
-                    tail = f.readlines()[-15:]
-                print(f"--- {name} (last lines)\n{''.join(tail)}", file=sys.stderr)
-    shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
 def on_signal(signum, _frame):
@@ -175,15 +136,6 @@ def request(method, hostport, path, body=None, timeout=0.5, conn=None):
     finally:
         if own:
             conn.close()
-
-
-def wait_until(pred, limit, interval=0.01, what="condition"):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(interval)
-    raise RuntimeError(f"timed out after {limit}s waiting for {what}")
 
 
 def wait_ready(srv, limit=30):

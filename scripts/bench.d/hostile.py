@@ -13,67 +13,19 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+# Re-exported: the drivers reach them as hostile.spawn, hostile.wait_until, ...
+from procs import CHILDREN, WORKDIR, cleanup, free_port, kill, spawn, wait_until  # noqa: F401
 
 OURS_BIN = os.environ.get("ETCD_BIN", "")
 REF_BIN = os.environ.get("REF_ETCD_BIN", "")
-CHILDREN = []
-WORKDIR = tempfile.mkdtemp(prefix="etcd-hostile-")
-_ports = set()
 
 
 def log(tag, msg):
     print(f"[{tag} {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    """A loopback port nobody listens on, never handed out twice in one run."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports:
-            _ports.add(port)
-            return port
-
-
-def spawn(argv, logname, wrap=None):
-    out = open(os.path.join(WORKDIR, logname), "ab")
-    p = subprocess.Popen((wrap or []) + argv, stdout=out, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
-    out.close()
-    CHILDREN.append(p)
-    return p
-
-
-def kill(p):
-    if p.poll() is None:
-        try:
-            p.kill()
-        except ProcessLookupError:
-            pass
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def cleanup(failed=False):
-    for p in CHILDREN:
-        kill(p)
-    if failed:
-        for name in sorted(os.listdir(WORKDIR)):
-            if name.endswith(".log"):
-                with open(os.path.join(WORKDIR, name), errors="replace") as f:
-                    tail = f.readlines()[-12:]
-                print(f"--- {name} (last lines)\n{''.join(tail)}", file=sys.stderr)
-    shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
 def run_main(main):
@@ -204,15 +156,6 @@ def request(method, hostport, path, body=None, timeout=1.0, conn=None):
     finally:
         if own:
             conn.close()
-
-
-def wait_until(pred, limit, what, interval=0.02):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(interval)
-    raise RuntimeError(f"timed out after {limit}s waiting for {what}")
 
 
 def wait_ready(srv, limit=30):

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from procs import wait_until
+
 OURS_BIN = os.environ["ETCD_BIN"]
 REF_BIN = os.environ.get("REF_ETCD_BIN", "")
 KEYS = int(os.environ.get("MEM_KEYS", "200000"))
@@ -99,15 +101,6 @@ def get_status(hostport, path, timeout=0.5, method="GET", body=b""):
         return None
 
 
-def wait_until(pred, limit, interval, what):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(interval)
-    raise RuntimeError(f"timed out after {limit}s waiting for {what}")
-
-
 def fill(hostport, count):
     """PUT /v2/keys/bench/<n> = 100 bytes for n in [0, count) over CONNS
     keep-alive connections, one request in flight on each, from one thread
@@ -167,7 +160,7 @@ def fill(hostport, count):
 def first_answer(srv, started):
     """Seconds from exec to the first 200 for a key written before."""
     wait_until(lambda: get_status(srv.client, "/v2/keys/bench/0", timeout=1) == 200,
-               120, 0.002, f"{srv.kind} to answer")
+               120, f"{srv.kind} to answer", interval=0.002)
     return time.monotonic() - started
 
 
@@ -181,7 +174,7 @@ def trial(kind, keys, restarts):
     srv.start()
     # Ready means a write succeeds (a machine answers reads before it leads).
     wait_until(lambda: get_status(srv.client, "/v2/keys/ready", 2, "PUT", b"value=1") in (200, 201),
-               30, 0.01, f"{kind} to take a write")
+               30, f"{kind} to take a write")
     seconds, bad = fill(srv.client, keys)
     if bad:
         raise RuntimeError(f"{kind}: {bad} writes were not answered 200/201")

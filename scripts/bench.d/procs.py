@@ -1,0 +1,77 @@
+"""What every benchmark driver here needs around the servers it measures:
+free loopback ports, processes started with their output in a log file of
+one temp dir, killed and the dir removed on every exit path (with the logs'
+last lines shown first when the run failed), and waiting on a condition
+with a deadline.
+
+Owns: the processes started through `spawn` (and any the driver appends
+to CHILDREN) and WORKDIR. Never: touches a process it did not start.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CHILDREN = []  # every Popen started; killed in cleanup()
+_driver = os.path.splitext(os.path.basename(sys.argv[0] or "bench"))[0]
+WORKDIR = tempfile.mkdtemp(prefix=f"etcd-{_driver}-")
+_ports = set()
+
+
+def free_port():
+    """A loopback port nobody listens on, never handed out twice in one run."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports:
+            _ports.add(port)
+            return port
+
+
+def spawn(argv, logname, wrap=None):
+    """Starts `wrap + argv` with stdout and stderr appended to WORKDIR/logname."""
+    out = open(os.path.join(WORKDIR, logname), "ab")
+    p = subprocess.Popen((wrap or []) + argv, stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    out.close()
+    CHILDREN.append(p)
+    return p
+
+
+def kill(p):
+    if p.poll() is None:
+        try:
+            p.kill()
+        except ProcessLookupError:
+            pass
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def cleanup(failed=False):
+    for p in CHILDREN:
+        kill(p)
+    if failed:  # the logs die with WORKDIR; show their ends first
+        for name in sorted(os.listdir(WORKDIR)):
+            if name.endswith(".log"):
+                with open(os.path.join(WORKDIR, name), errors="replace") as f:
+                    tail = f.readlines()[-15:]
+                print(f"--- {name} (last lines)\n{''.join(tail)}", file=sys.stderr)
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
+def wait_until(pred, limit, what="a condition", interval=0.01):
+    """Polls `pred` every `interval` s until it is true; fails after `limit` s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {limit}s waiting for {what}")
