@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.parse
 
-from procs import CHILDREN, WORKDIR, cleanup, free_port, kill, spawn, wait_until
+from benchlib import CHILDREN, WORKDIR, cleanup, free_port, kill, request, spawn, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "load.lua")
@@ -117,26 +117,6 @@ def fresh_dir(tag):
 
 
 # ---------------------------------------------------------------- http
-
-def request(method, hostport, path, body=None, timeout=0.5, conn=None):
-    """(status, text) or (None, error) -- never raises on network trouble."""
-    own = conn is None
-    if own:
-        host, port = hostport.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException) as e:
-        if not own:
-            conn.close()
-        return None, str(e)
-    finally:
-        if own:
-            conn.close()
-
 
 def wait_ready(srv, limit=30):
     path = "/v2/leader" if srv.kind == "ours" else "/v2/members/leader"

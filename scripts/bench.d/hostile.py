@@ -8,7 +8,6 @@ its temp dir. Never: touches a process it did not start, or measures
 anything itself (the drivers do).
 """
 
-import http.client
 import json
 import math
 import os
@@ -18,7 +17,7 @@ import sys
 import time
 
 # Re-exported: the drivers reach them as hostile.spawn, hostile.wait_until, ...
-from procs import CHILDREN, WORKDIR, cleanup, free_port, kill, spawn, wait_until  # noqa: F401
+from benchlib import CHILDREN, WORKDIR, cleanup, free_port, kill, request, spawn, wait_until  # noqa: F401
 
 OURS_BIN = os.environ.get("ETCD_BIN", "")
 REF_BIN = os.environ.get("REF_ETCD_BIN", "")
@@ -136,26 +135,6 @@ def start_ref(name, cluster=None, client=None, peer=None, token="hostile", wrap=
             "--initial-cluster-state", "new", "--initial-cluster-token", token] + list(extra)
     logname = f"ref-{name}.log"
     return Server("ref", name, spawn(argv, logname, wrap), client, peer, logname)
-
-
-def request(method, hostport, path, body=None, timeout=1.0, conn=None):
-    """(status, text) or (None, error); never raises on network trouble."""
-    own = conn is None
-    if own:
-        host, port = hostport.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException) as e:
-        if not own:
-            conn.close()
-        return None, str(e)
-    finally:
-        if own:
-            conn.close()
 
 
 def wait_ready(srv, limit=30):

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from procs import wait_until
+from benchlib import wait_until
 
 OURS_BIN = os.environ["ETCD_BIN"]
 REF_BIN = os.environ.get("REF_ETCD_BIN", "")

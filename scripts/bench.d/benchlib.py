@@ -1,13 +1,14 @@
 """What every benchmark driver here needs around the servers it measures:
 free loopback ports, processes started with their output in a log file of
 one temp dir, killed and the dir removed on every exit path (with the logs'
-last lines shown first when the run failed), and waiting on a condition
-with a deadline.
+last lines shown first when the run failed), one HTTP request that never
+raises, and waiting on a condition with a deadline.
 
 Owns: the processes started through `spawn` (and any the driver appends
 to CHILDREN) and WORKDIR. Never: touches a process it did not start.
 """
 
+import http.client
 import os
 import shutil
 import socket
@@ -75,3 +76,24 @@ def wait_until(pred, limit, what="a condition", interval=0.01):
             return
         time.sleep(interval)
     raise RuntimeError(f"timed out after {limit}s waiting for {what}")
+
+
+def request(method, hostport, path, body=None, timeout=1.0, conn=None):
+    """(status, text) or (None, error); never raises on network trouble.
+    `body` is sent as a form; `conn` reuses a keep-alive connection."""
+    own = conn is None
+    if own:
+        host, port = hostport.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as e:
+        if not own:
+            conn.close()
+        return None, str(e)
+    finally:
+        if own:
+            conn.close()
