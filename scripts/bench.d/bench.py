@@ -9,7 +9,6 @@ is SIGKILLed and every temp dir removed in `finally`, on signals too).
 """
 
 import http.client
-import json
 import os
 import re
 import signal
@@ -21,6 +20,7 @@ import threading
 import time
 import urllib.parse
 
+import benchlib
 from benchlib import CHILDREN, WORKDIR, cleanup, free_port, kill, request, spawn, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,17 +65,7 @@ class Server:
 
     def leader_peer(self, timeout=0.5):
         """The leader's peer URL as this machine reports it, or None."""
-        if self.kind == "ours":
-            st, body = request("GET", self.client, "/v2/leader", timeout=timeout)
-            return body.strip() if st == 200 and body.strip() else None
-        st, body = request("GET", self.client, "/v2/members/leader", timeout=timeout)
-        if st != 200:
-            return None
-        try:
-            urls = json.loads(body).get("peerURLs") or []
-        except ValueError:
-            return None
-        return urls[0] if urls else None
+        return benchlib.leader_peer(self.kind, self.client, timeout)
 
     def cpu_ticks(self):
         try:

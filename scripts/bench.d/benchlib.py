@@ -9,6 +9,7 @@ to CHILDREN) and WORKDIR. Never: touches a process it did not start.
 """
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -97,3 +98,19 @@ def request(method, hostport, path, body=None, timeout=1.0, conn=None):
     finally:
         if own:
             conn.close()
+
+
+def leader_peer(kind, client, timeout=1.0):
+    """The leader's peer URL as the machine at `client` reports it, or None:
+    ours answers /v2/leader, etcd 3.4 ("ref") /v2/members/leader."""
+    if kind == "ours":
+        st, body = request("GET", client, "/v2/leader", timeout=timeout)
+        return body.strip() if st == 200 and body.strip() else None
+    st, body = request("GET", client, "/v2/members/leader", timeout=timeout)
+    if st != 200:
+        return None
+    try:
+        urls = json.loads(body).get("peerURLs") or []
+    except ValueError:
+        return None
+    return urls[0] if urls else None

@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 
+import benchlib
 # Re-exported: the drivers reach them as hostile.spawn, hostile.wait_until, ...
 from benchlib import CHILDREN, WORKDIR, cleanup, free_port, kill, request, spawn, wait_until  # noqa: F401
 
@@ -70,17 +71,7 @@ class Server:
             return f.read()
 
     def leader_peer(self):
-        if self.kind == "ours":
-            st, body = request("GET", self.client, "/v2/leader")
-            return body.strip() if st == 200 and body.strip() else None
-        st, body = request("GET", self.client, "/v2/members/leader")
-        if st != 200:
-            return None
-        try:
-            urls = json.loads(body).get("peerURLs") or []
-        except ValueError:
-            return None
-        return urls[0] if urls else None
+        return benchlib.leader_peer(self.kind, self.client)
 
     def leader_changes(self):
         """etcd_server_leader_changes_seen_total from /metrics (both kinds serve it)."""
