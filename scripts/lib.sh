@@ -15,7 +15,9 @@ cleanup() {
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] && { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
     done
-    [ -n "${WORK:-}" ] && rm -rf "$WORK"
+    # An `if`, not `&&`: under `set -e` a false test as the trap's last
+    # command made every script without a WORK dir exit 1 after success.
+    if [ -n "${WORK:-}" ]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
