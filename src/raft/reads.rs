@@ -46,7 +46,7 @@ impl Raft {
     /// Ask the followers to confirm `round` (a single voter confirms it alone).
     fn run_round(&mut self, round: u64, committed: Index) {
         if self.voters.len() > 1 {
-            self.send_read_heartbeats(round, committed);
+            self.send_heartbeats(round, committed);
         }
         self.release_confirmed_reads();
     }
@@ -62,7 +62,7 @@ impl Raft {
             match self.reads.start_local_round_if_idle(committed, me) {
                 // A single voter confirms its own round: go round again.
                 Some(_) if self.voters.len() <= 1 => {}
-                Some(round) => return self.send_read_heartbeats(round, committed),
+                Some(round) => return self.send_heartbeats(round, committed),
                 None => return,
             }
         }
@@ -77,25 +77,6 @@ impl Raft {
                     self.send(from, term, MessageBody::ReadIndexResponse { ctx, index })
                 }
             }
-        }
-    }
-
-    fn send_read_heartbeats(&mut self, round: u64, committed: Index) {
-        let term = self.term;
-        let targets: Vec<(NodeId, Index)> = self
-            .progress
-            .iter()
-            .map(|(id, p)| (*id, p.match_index))
-            .collect();
-        for (id, matched) in targets {
-            self.send(
-                id,
-                term,
-                MessageBody::Heartbeat {
-                    commit: committed.min(matched),
-                    ctx: round,
-                },
-            );
         }
     }
 

@@ -67,9 +67,14 @@ impl Raft {
     }
 
     pub(super) fn broadcast_heartbeat(&mut self) {
-        let ctx = self.reads.current_round();
+        let (ctx, committed) = (self.reads.current_round(), self.log.committed);
+        self.send_heartbeats(ctx, committed);
+    }
+
+    /// A heartbeat to every follower carrying read round `ctx` (0: none)
+    /// and the commit index `committed`.
+    pub(super) fn send_heartbeats(&mut self, ctx: u64, committed: Index) {
         let term = self.term;
-        let committed = self.log.committed;
         let targets: Vec<(NodeId, Index)> = self
             .progress
             .iter()
