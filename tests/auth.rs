@@ -744,7 +744,7 @@ fn stats_stay_open_and_admin_changes_need_root() {
 #[test]
 fn a_follower_checks_too_and_its_redirects_keep_the_credentials() {
     let dir = TempDir::new("auth-cluster");
-    let machines = common::three_machines(dir.path());
+    let machines = common::three_machines(dir.path(), &[]);
     let leader_peer = request(&machines[0].client, "GET", "/v2/leader", &[], b"").text();
     let leader = machines
         .iter()

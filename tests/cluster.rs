@@ -20,27 +20,7 @@ impl Cluster {
     /// Three machines, started one after the other; 2 and 3 join through 1.
     fn start(tag: &str, extra: &[&str]) -> Cluster {
         let dir = TempDir::new(tag);
-        let mut machines: Vec<Etcd> = Vec::new();
-        for i in 1..=3 {
-            let mut e = Etcd::new(dir.path(), &format!("machine{i}"), extra);
-            if i > 1 {
-                let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
-                e.extra.push("-peers".into());
-                e.extra.push(peers.join(","));
-            }
-            e.spawn();
-            e.wait_ready();
-            let first = machines
-                .first()
-                .map(|m| m.client.clone())
-                .unwrap_or(e.client.clone());
-            let key = format!("/v2/keys/_etcd/machines/{}", e.name);
-            wait_for("registration", Duration::from_secs(15), || {
-                let r = try_request(&first, "GET", &key, &[], b"").ok()?;
-                (r.status == 200).then_some(())
-            });
-            machines.push(e);
-        }
+        let machines = common::three_machines(dir.path(), extra);
         Cluster {
             _dir: dir,
             machines,

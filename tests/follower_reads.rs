@@ -16,28 +16,10 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// Three machines; 2 and 3 join through 1.
+    /// Three machines (`common::three_machines`).
     fn start(tag: &str) -> Cluster {
         let dir = TempDir::new(tag);
-        let mut machines: Vec<Etcd> = Vec::new();
-        for i in 1..=3 {
-            let mut e = Etcd::new(dir.path(), &format!("machine{i}"), &[]);
-            if let Some(first) = machines.first() {
-                e.extra.push("-peers".into());
-                e.extra.push(first.peer.clone());
-            }
-            e.spawn();
-            e.wait_ready();
-            let first = machines
-                .first()
-                .map_or(e.client.clone(), |m| m.client.clone());
-            let key = format!("/v2/keys/_etcd/machines/{}", e.name);
-            wait_for("registration", Duration::from_secs(15), || {
-                let r = try_request(&first, "GET", &key, &[], b"").ok()?;
-                (r.status == 200).then_some(())
-            });
-            machines.push(e);
-        }
+        let machines = common::three_machines(dir.path(), &[]);
         Cluster {
             _dir: dir,
             machines,

@@ -380,7 +380,7 @@ fn status_endpoints_under_v1() {
 #[test]
 fn a_follower_redirects_v1_writes_to_the_leader() {
     let dir = TempDir::new("v1cluster");
-    let machines = common::three_machines(dir.path());
+    let machines = common::three_machines(dir.path(), &[]);
     let leader_peer = request(&machines[0].client, "GET", "/v1/leader", &[], b"").text();
     let leader = machines
         .iter()

@@ -474,13 +474,13 @@ pub fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Three machines of one cluster, as `tests/cluster.rs` starts them:
-/// machine1 first, each of the others joining through the peers already
-/// up; returns once the first lists all three.
-pub fn three_machines(dir: &Path) -> Vec<Etcd> {
+/// Three machines of one cluster, started with `extra` flags: machine1
+/// first, each of the others joining through the peers already up once the
+/// one before is registered; returns once the first lists all three.
+pub fn three_machines(dir: &Path, extra: &[&str]) -> Vec<Etcd> {
     let mut machines: Vec<Etcd> = Vec::new();
     for i in 1..=3 {
-        let mut e = Etcd::new(dir, &format!("machine{i}"), &[]);
+        let mut e = Etcd::new(dir, &format!("machine{i}"), extra);
         if i > 1 {
             let peers: Vec<String> = machines.iter().map(|m| m.peer.clone()).collect();
             e.extra.push("-peers".into());
@@ -488,6 +488,14 @@ pub fn three_machines(dir: &Path) -> Vec<Etcd> {
         }
         e.spawn();
         e.wait_ready();
+        let first = machines
+            .first()
+            .map_or(e.client.clone(), |m| m.client.clone());
+        let key = format!("/v2/keys/_etcd/machines/{}", e.name);
+        wait_for("registration", Duration::from_secs(15), || {
+            let r = try_request(&first, "GET", &key, &[], b"").ok()?;
+            (r.status == 200).then_some(())
+        });
         machines.push(e);
     }
     let first = machines[0].client.clone();
