@@ -12,6 +12,8 @@ use super::time::UnixNanos;
 use super::tree::Tree;
 use super::watch::{WatchOutcome, WatcherHub, WatcherId, key_matches};
 use serde::Deserialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The v2 key tree with its store index, event history, counters and the
 /// watchers registered on this machine.
@@ -24,30 +26,55 @@ pub struct Store {
     /// Counters; `watchers` is left at 0 here and filled in by `stats()`.
     pub(super) stats: StoreStats,
     pub(super) hub: WatcherHub,
-    /// The length of the last snapshot encoded: the next one is reserved
-    /// at about this size up front, instead of growing by doubling (which
-    /// copies and faults in twice the memory while every request waits).
-    pub(super) last_snapshot_len: std::cell::Cell<usize>,
+    /// The length of the last snapshot encoded, shared with the images
+    /// encoded on the snapshot thread: the next one is reserved at about
+    /// this size up front, instead of growing by doubling (which copies and
+    /// faults in twice the memory).
+    pub(super) last_snapshot_len: Arc<AtomicUsize>,
 }
 
-/// A snapshot's bytes, taken on the state thread and written on another.
-/// Encoding the binary layout is about as quick as copying the tree was,
-/// and holds a third of the memory.
+/// The store as it was at one index, taken on the state thread in O(1)
+/// (directories are persistent maps, see `node.rs`) and encoded elsewhere,
+/// so no request waits for a large tree to be written out.
 #[derive(Debug, Clone)]
 pub struct StoreImage {
-    bytes: Vec<u8>,
+    index: u64,
+    root: Node,
+    history: EventHistory,
+    stats: StoreStats,
+    last_len: Arc<AtomicUsize>,
 }
 
 impl StoreImage {
-    /// The same bytes `Store::snapshot` gives for the store it was taken of.
+    /// The bytes `Store::snapshot` gave for the store it was taken of.
     pub fn encode(&self) -> Vec<u8> {
-        self.bytes.clone()
+        encode_sized(
+            &self.last_len,
+            self.index,
+            &self.root,
+            &self.history,
+            &self.stats,
+        )
     }
 
-    /// The bytes, without a copy.
+    /// The bytes; the image is gone afterwards (and with it the nodes only
+    /// it still shared, freed on the caller's thread).
     pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        self.encode()
     }
+}
+
+fn encode_sized(
+    last_len: &AtomicUsize,
+    index: u64,
+    root: &Node,
+    history: &EventHistory,
+    stats: &StoreStats,
+) -> Vec<u8> {
+    let hint = last_len.load(Ordering::Relaxed);
+    let bytes = snapshot_codec::encode(hint + hint / 8, index, root, history, stats);
+    last_len.store(bytes.len(), Ordering::Relaxed);
+    bytes
 }
 
 /// What a JSON snapshot (written before the binary layout) holds.
@@ -192,26 +219,28 @@ impl Store {
         }
     }
 
-    /// A snapshot of the store, to be written off the state thread.
+    /// A snapshot of the store, to be encoded off the state thread. Only
+    /// the event history (at most 1 000 events) is copied.
     pub fn image(&self) -> StoreImage {
         StoreImage {
-            bytes: self.snapshot(),
+            index: self.index,
+            root: self.tree.root().clone(),
+            history: self.history.clone(),
+            stats: self.stats.clone(),
+            last_len: Arc::clone(&self.last_snapshot_len),
         }
     }
 
     /// Tree, index, history and counters (see `snapshot_codec`); the same
     /// bytes on every machine for the same log.
     pub fn snapshot(&self) -> Vec<u8> {
-        let hint = self.last_snapshot_len.get();
-        let bytes = snapshot_codec::encode(
-            hint + hint / 8,
+        encode_sized(
+            &self.last_snapshot_len,
             self.index,
             self.tree.root(),
             &self.history,
             &self.stats,
-        );
-        self.last_snapshot_len.set(bytes.len());
-        bytes
+        )
     }
 
     /// Replaces tree, index, history and counters. Registered watchers stay

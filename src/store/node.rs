@@ -5,20 +5,25 @@ use super::path::KeyPath;
 use super::text::Text;
 use super::time::{UnixNanos, seconds_left};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// A directory's children by their last path segment. A `BTreeMap` so
-/// listings and snapshots come out in byte order of the names on every
-/// machine.
-pub type Children = BTreeMap<Text, Node>;
+/// A directory's children by their last path segment, sorted so listings
+/// and snapshots come out in byte order of the names on every machine.
+///
+/// A persistent B-tree: cloning a directory is O(1) and shares every node
+/// until one side changes it, when only the path to the change is copied.
+/// That is what lets a snapshot take the whole tree on the state thread in
+/// no time and leave its encoding to the snapshot thread while writes go on
+/// (encoding 200 000 keys in place stalled every request for 12-25 ms). It
+/// costs about 18 bytes more per entry than `std::collections::BTreeMap`.
+pub type Children = imbl::OrdMap<Text, Node>;
 
 /// A file holds a value; a directory holds children by name. Both are kept
-/// small (see `text.rs`): the map is boxed so a file's node is not as large
-/// as a directory's, and names and short values live inside their `Text`.
+/// small (see `text.rs`): a map is two words, and names and short values
+/// live inside their `Text`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeKind {
     File(Text),
-    Dir(Box<Children>),
+    Dir(Children),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +60,7 @@ impl Node {
             created_index: index,
             modified_index: index,
             expiration,
-            kind: NodeKind::Dir(Box::default()),
+            kind: NodeKind::Dir(Children::new()),
         }
     }
 

@@ -178,7 +178,7 @@ impl<'a> Reader<'a> {
             None
         };
         let kind = if flags & DIR != 0 {
-            NodeKind::Dir(Box::new(self.children(depth)?))
+            NodeKind::Dir(self.children(depth)?)
         } else {
             NodeKind::File(self.text()?.into())
         };
