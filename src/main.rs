@@ -48,7 +48,7 @@ const HEALTH_BUDGET: Duration = Duration::from_secs(1);
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() {
-    heap::limit_arenas();
+    heap::tune_malloc();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())

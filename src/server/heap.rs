@@ -31,21 +31,37 @@ pub fn release_free_memory() {
 /// arenas; the tree and the log live on the state thread either way.
 const ARENAS: i32 = 2;
 
-/// Caps the number of arenas at [`ARENAS`], unless `MALLOC_ARENA_MAX` is
-/// set (glibc reads it itself). Call before any thread is started.
-pub fn limit_arenas() {
+/// Allocations from this size up get their own mapping, returned to the
+/// system when freed. glibc's default threshold starts at 128 KiB but
+/// rises to the size of any mapped block freed (up to 32 MiB), after which
+/// a snapshot's encoding (25 MiB for 200 000 keys, made on the snapshot
+/// thread) is carved out of an arena and leaves its pages there: 109 MiB
+/// resident after writing 200 000 keys instead of 71. A fixed threshold
+/// keeps such buffers out of the arenas for good.
+const MMAP_THRESHOLD: i32 = 1 << 20;
+
+/// Caps the number of arenas at [`ARENAS`] and fixes the mapping threshold
+/// at [`MMAP_THRESHOLD`], unless `MALLOC_ARENA_MAX` or
+/// `MALLOC_MMAP_THRESHOLD_` is set (glibc reads those itself). Call before
+/// any thread is started.
+pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-            return;
-        }
+        const M_MMAP_THRESHOLD: i32 = -3;
         const M_ARENA_MAX: i32 = -8;
         unsafe extern "C" {
             fn mallopt(param: i32, value: i32) -> i32;
         }
-        // SAFETY: mallopt takes two integers and changes a malloc setting.
-        unsafe {
-            mallopt(M_ARENA_MAX, ARENAS);
+        for (variable, param, value) in [
+            ("MALLOC_ARENA_MAX", M_ARENA_MAX, ARENAS),
+            ("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+        ] {
+            if std::env::var_os(variable).is_none() {
+                // SAFETY: mallopt takes two integers and changes a malloc setting.
+                unsafe {
+                    mallopt(param, value);
+                }
+            }
         }
     }
 }
