@@ -102,6 +102,24 @@ fn main() {
     let mut store = filled(keys);
     let tree_bytes = live() - before;
 
+    // The same writes as a server makes them: an image every 10 000 writes,
+    // held (as the snapshot thread holds it) for the next 1 000.
+    let before = reset_peak();
+    let mut imaged = Store::new();
+    let mut held = None;
+    for n in 0..keys {
+        imaged.apply(&set_command(n), 0).expect("set applies");
+        if n % 10_000 == 0 {
+            held = Some(imaged.image());
+        } else if n % 10_000 == 1_000 {
+            held = None;
+        }
+    }
+    drop(held);
+    let imaged_bytes = live() - before;
+    let imaged_peak = peak() - before;
+    drop(imaged);
+
     let paths: Vec<KeyPath> = (0..keys)
         .map(|n| KeyPath::parse(&format!("/bench/{}", (n * 7919) % keys)))
         .collect();
@@ -150,6 +168,11 @@ fn main() {
         "  tree + history {:>10.1} MiB live, {:.0} B per key",
         mib(tree_bytes),
         tree_bytes as f64 / keys as f64
+    );
+    println!(
+        "  with images    {:>10.1} MiB live, {:.1} MiB peak (an image every 10 000 writes)",
+        mib(imaged_bytes),
+        mib(imaged_peak)
     );
     println!(
         "  snapshot       {:>10.1} MiB, {:.0} B per key, {:.3} s to encode, {:.1} MiB peak extra",
