@@ -24,7 +24,7 @@ use crate::membership::{ClusterConfig, Member, Members};
 use crate::raft::types::{
     ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, SnapshotMeta, Term,
 };
-use crate::raft::{Entry, ProposeError, Raft, ReadState, Role};
+use crate::raft::{Entry, ProposeError, Raft, Role};
 use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, WatcherId};
 
 use super::clock::now_nanos;
@@ -476,61 +476,7 @@ impl StateThread {
         self.expire_queued_changes(false);
     }
 
-    // ---- reads and watches -------------------------------------------
-
-    fn answer_read(&mut self, read: PendingRead) {
-        let at = self.position();
-        let reply = match self
-            .store
-            .get(&read.key, read.recursive, read.sorted, now_nanos())
-        {
-            Ok(event) => Reply::Done { event, at },
-            Err(e) => Reply::Failed(e),
-        };
-        let _ = read.reply.send(reply);
-    }
-
-    /// ReadIndex, on the leader or a follower (which asks the leader):
-    /// answered once a quorum has confirmed the leader's commit index and
-    /// this machine has applied up to it.
-    fn start_linearizable_read(&mut self, read: PendingRead) {
-        let ctx = self.reads.next_ctx();
-        match self.raft.read_index(ctx) {
-            Ok(()) => self.reads.asked(ctx, read),
-            // No leader known: nobody can confirm anything now (ruling 9).
-            Err(_) => {
-                let _ = read.reply.send(self.read_refused());
-            }
-        }
-    }
-
-    /// Why a linearizable read cannot be served: 301 while no leader is
-    /// known, else 300 (the leader it was asked of is gone, or too slow).
-    fn read_refused(&self) -> Reply {
-        let code = match self.raft.status().leader {
-            None => ErrorCode::LeaderElect,
-            Some(_) => ErrorCode::RaftInternal,
-        };
-        Reply::Failed(EtcdError::new(code, "", self.store.index()))
-    }
-
-    fn on_read_state(&mut self, rs: ReadState) {
-        if let Some(read) = self.reads.confirmed(rs, self.applied) {
-            self.answer_read(read);
-        }
-    }
-
-    fn on_read_dropped(&mut self, ctx: u64) {
-        if let Some(read) = self.reads.dropped(ctx) {
-            let _ = read.reply.send(self.read_refused());
-        }
-    }
-
-    fn answer_reads_now_applied(&mut self) {
-        for read in self.reads.take_applied(self.applied) {
-            self.answer_read(read);
-        }
-    }
+    // ---- watches -----------------------------------------------------
 
     fn start_watch(
         &mut self,

@@ -4,14 +4,19 @@
 //! one of them is answered exactly once: with the data, or with an error
 //! when Raft drops the read (the leadership it was asked of ended) or when
 //! its deadline passes. Never with a copy older than its read index.
+//! The `StateThread` methods below ask Raft for those reads and answer
+//! them, plain reads too.
 
 use std::collections::BTreeMap;
 
 use crate::raft::ReadState;
 use crate::raft::types::Index;
+use crate::server::clock::now_nanos;
 use crate::server::oneshot::ReplySender;
 use crate::server::requests::Reply;
-use crate::store::KeyPath;
+use crate::store::{ErrorCode, EtcdError, KeyPath};
+
+use super::StateThread;
 
 pub(super) struct PendingRead {
     pub key: KeyPath,
@@ -101,6 +106,62 @@ impl ReadWaiters {
         self.applying = waiting;
         out.extend(overdue.into_iter().map(|(_, r)| r));
         out
+    }
+}
+
+impl StateThread {
+    pub(super) fn answer_read(&mut self, read: PendingRead) {
+        let at = self.position();
+        let reply = match self
+            .store
+            .get(&read.key, read.recursive, read.sorted, now_nanos())
+        {
+            Ok(event) => Reply::Done { event, at },
+            Err(e) => Reply::Failed(e),
+        };
+        let _ = read.reply.send(reply);
+    }
+
+    /// ReadIndex, on the leader or a follower (which asks the leader):
+    /// answered once a quorum has confirmed the leader's commit index and
+    /// this machine has applied up to it.
+    pub(super) fn start_linearizable_read(&mut self, read: PendingRead) {
+        let ctx = self.reads.next_ctx();
+        match self.raft.read_index(ctx) {
+            Ok(()) => self.reads.asked(ctx, read),
+            // No leader known: nobody can confirm anything now (ruling 9).
+            Err(_) => {
+                let _ = read.reply.send(self.read_refused());
+            }
+        }
+    }
+
+    /// Why a linearizable read cannot be served: 301 while no leader is
+    /// known, else 300 (the leader it was asked of is gone, or too slow).
+    fn read_refused(&self) -> Reply {
+        let code = match self.raft.status().leader {
+            None => ErrorCode::LeaderElect,
+            Some(_) => ErrorCode::RaftInternal,
+        };
+        Reply::Failed(EtcdError::new(code, "", self.store.index()))
+    }
+
+    pub(super) fn on_read_state(&mut self, rs: ReadState) {
+        if let Some(read) = self.reads.confirmed(rs, self.applied) {
+            self.answer_read(read);
+        }
+    }
+
+    pub(super) fn on_read_dropped(&mut self, ctx: u64) {
+        if let Some(read) = self.reads.dropped(ctx) {
+            let _ = read.reply.send(self.read_refused());
+        }
+    }
+
+    pub(super) fn answer_reads_now_applied(&mut self) {
+        for read in self.reads.take_applied(self.applied) {
+            self.answer_read(read);
+        }
     }
 }
 
