@@ -10,6 +10,7 @@ mod auth;
 mod burst;
 mod membership;
 mod reads;
+mod watches;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use crate::raft::types::{
     ConfChange, ConfState, EntryKind, Index, NodeId, Snapshot, SnapshotMeta, Term,
 };
 use crate::raft::{Entry, ProposeError, Raft, Role};
-use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatchOutcome, WatcherId};
+use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatcherId};
 
 use super::clock::now_nanos;
 use super::command::Command;
@@ -34,7 +35,6 @@ use super::oneshot::ReplySender;
 use super::outbox::Outbox;
 use super::requests::{
     AuthReply, ClientRequest, ClusterView, ConfigReply, JoinReply, PeerRequest, Position, Reply,
-    WatchMessage,
 };
 use super::snapshot_data::SnapshotData;
 use super::snapshotter::SnapshotJob;
@@ -42,6 +42,7 @@ use super::stats::SelfStats;
 use super::wal_thread::{Persisted, WalJob};
 use membership::{Change, QueuedChange};
 use reads::{PendingRead, ReadWaiters};
+use watches::Watcher;
 
 /// How the state thread was set up.
 pub struct StateConfig {
@@ -91,11 +92,6 @@ struct PendingWrite {
     term: Term,
     waiter: Waiter,
     deadline: u64,
-}
-
-struct Watcher {
-    events: Sender<WatchMessage>,
-    stream: bool,
 }
 
 pub struct StateThread {
@@ -474,84 +470,6 @@ impl StateThread {
             self.expiry_in_flight = None;
         }
         self.expire_queued_changes(false);
-    }
-
-    // ---- watches -----------------------------------------------------
-
-    fn start_watch(
-        &mut self,
-        key: crate::store::KeyPath,
-        recursive: bool,
-        stream: bool,
-        since: Option<u64>,
-        events: Sender<WatchMessage>,
-    ) {
-        crate::metrics::global().watch_requests.inc();
-        let mut since = since;
-        // A stream replays its history first; `Started` must carry the id
-        // it waits under afterwards (the HTTP side cancels by that id), so
-        // the replayed events are sent after it.
-        let mut replay = Vec::new();
-        loop {
-            match self.store.watch(&key, recursive, stream, since) {
-                Ok(WatchOutcome::Ready(event)) => {
-                    since = Some(event.index + 1);
-                    replay.push(event);
-                    if !stream {
-                        break;
-                    }
-                }
-                Ok(WatchOutcome::Waiting(id)) => {
-                    let started = WatchMessage::Started {
-                        id,
-                        at: self.position(),
-                    };
-                    let delivered = std::iter::once(started)
-                        .chain(replay.into_iter().map(WatchMessage::Event))
-                        .all(|m| events.try_send(m).is_ok());
-                    if delivered {
-                        self.watchers.insert(id, Watcher { events, stream });
-                    } else {
-                        self.store.cancel_watch(id);
-                    }
-                    return;
-                }
-                Err(e) if replay.is_empty() => {
-                    let _ = events.try_send(WatchMessage::Failed(e));
-                    return;
-                }
-                // Replayed events stand; dropping the channel ends the watch.
-                Err(_) => break,
-            }
-        }
-        // Answered from history alone (a one-shot watch): nothing waits.
-        let started = WatchMessage::Started {
-            id: 0,
-            at: self.position(),
-        };
-        for m in std::iter::once(started).chain(replay.into_iter().map(WatchMessage::Event)) {
-            // Never blocks: one-shot channels hold exactly these two.
-            if events.try_send(m).is_err() {
-                return;
-            }
-        }
-    }
-
-    fn deliver_watch_events(&mut self) {
-        for (id, event) in self.store.take_notifications() {
-            let Some(w) = self.watchers.get(&id) else {
-                continue;
-            };
-            // `try_send`: the state thread never blocks on a client (a
-            // one-shot watch's channel has room for its one event).
-            let delivered = w.events.try_send(WatchMessage::Event(event)).is_ok();
-            if !w.stream || !delivered {
-                self.watchers.remove(&id);
-                if !delivered {
-                    self.store.cancel_watch(id);
-                }
-            }
-        }
     }
 
     // ---- the Ready loop ----------------------------------------------
