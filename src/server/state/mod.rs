@@ -6,6 +6,7 @@
 //! store and answers the clients waiting for them. It never blocks on IO:
 //! every channel it sends on is unbounded or owned by a thread that drains it.
 
+mod apply;
 mod auth;
 mod burst;
 mod membership;
@@ -23,8 +24,8 @@ use log::{debug, info, warn};
 
 use crate::auth::{AuthState, SharedAuth};
 use crate::membership::{ClusterConfig, Member, Members};
-use crate::raft::types::{ConfChange, EntryKind, Index, NodeId, Snapshot, Term};
-use crate::raft::{Entry, ProposeError, Raft, Role};
+use crate::raft::types::{Index, NodeId, Snapshot, Term};
+use crate::raft::{ProposeError, Raft, Role};
 use crate::store::{ErrorCode, EtcdError, Store, StoreCommand, WatcherId};
 
 use super::clock::now_nanos;
@@ -577,95 +578,6 @@ impl StateThread {
         } else {
             self.leading_since = None;
             self.expire_queued_changes(true);
-        }
-    }
-
-    // ---- applying -----------------------------------------------------
-
-    fn apply(&mut self, entry: Entry) {
-        if entry.index <= self.applied {
-            return;
-        }
-        self.applied = entry.index;
-        self.applied_term = entry.term;
-        let pending = match self.writes.remove(&entry.index) {
-            // Another leader's entry took this index: our proposal was lost.
-            Some(w) if w.term != entry.term => {
-                crate::metrics::global().proposals_failed.inc();
-                self.fail_waiter(w.waiter);
-                None
-            }
-            other => other,
-        };
-        if entry.kind == EntryKind::ConfChange
-            && let Some(cc) = ConfChange::decode(&entry.data)
-        {
-            // Raft writes a new cluster's founders as bare conf changes;
-            // joins and removals carry a `Command` instead.
-            self.raft.apply_conf_change(cc);
-            return;
-        }
-        if entry.data.is_empty() {
-            return;
-        }
-        let cmd = match Command::decode(&entry.data) {
-            Ok(cmd) => cmd,
-            Err(e) => {
-                warn!("skipping log entry {}: {e}", entry.index);
-                return;
-            }
-        };
-        match cmd {
-            Command::Store { time, cmd } => {
-                let result = self.store.apply(&cmd, time);
-                if let Some(PendingWrite {
-                    waiter: Waiter::Client(reply),
-                    ..
-                }) = pending
-                {
-                    let reply_msg = match result {
-                        Ok(event) => Reply::Done {
-                            at: Position {
-                                etcd_index: event.index,
-                                ..self.position()
-                            },
-                            event,
-                        },
-                        Err(e) => Reply::Failed(e),
-                    };
-                    let _ = reply.send(reply_msg);
-                }
-            }
-            Command::ExpireDue { time } => {
-                let expired = self.store.expire_due(time);
-                if !expired.is_empty() {
-                    debug!("expired {} node(s)", expired.len());
-                }
-                if self.expiry_in_flight == Some(entry.index) {
-                    self.expiry_in_flight = None;
-                }
-            }
-            Command::Join { time, member } => {
-                let result = self.apply_join(entry.index, &member, time, true);
-                self.answer_membership(pending, result);
-            }
-            Command::Move { time, member } => {
-                let result = self.apply_join(entry.index, &member, time, false);
-                self.answer_membership(pending, result);
-            }
-            Command::Remove { time, name } => {
-                let result = self.apply_remove(entry.index, &name, time);
-                self.answer_membership(pending, result);
-            }
-            Command::SetConfig {
-                time,
-                config,
-                record,
-            } => {
-                let result = self.apply_set_config(entry.index, config, record, time);
-                self.answer_config(pending, result);
-            }
-            Command::Auth { cmd } => self.apply_auth(entry.index, &cmd, pending),
         }
     }
 
