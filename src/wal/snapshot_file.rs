@@ -8,12 +8,12 @@
 //! that checks out and falls back to the older one.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::crc32c::Crc32c;
 use super::error::WalError;
-use super::fsync::fsync_dir;
+use super::fsync::{fsync_dir, write_paced};
 use crate::raft::types::{Index, Snapshot, SnapshotMeta, Term};
 
 const SUFFIX: &str = ".snap";
@@ -108,13 +108,15 @@ pub fn write(dir: &Path, snap: &Snapshot) -> io::Result<PathBuf> {
     let name = file_name(snap.meta.term, snap.meta.index);
     let final_path = dir.join(&name);
     let temp_path = dir.join(format!("{name}{TEMP_SUFFIX}"));
-    let mut out = BufWriter::new(File::create(&temp_path)?);
-    out.write_all(&crc.finish().to_le_bytes())?;
-    out.write_all(&lengths)?;
-    out.write_all(&meta)?;
-    out.write_all(&snap.data)?;
-    let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-    file.sync_all()?;
+    let mut head = Vec::with_capacity(HEADER_LEN + meta.len());
+    head.extend_from_slice(&crc.finish().to_le_bytes());
+    head.extend_from_slice(&lengths);
+    head.extend_from_slice(&meta);
+    let mut file = File::create(&temp_path)?;
+    file.write_all(&head)?;
+    // A snapshot is as large as the store: written so that the WAL's
+    // fsyncs meanwhile do not wait for all of it (see `write_paced`).
+    write_paced(&mut file, &snap.data)?;
     drop(file);
     fs::rename(&temp_path, &final_path)?;
     fsync_dir(dir)?;
