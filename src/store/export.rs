@@ -1,5 +1,5 @@
 //! The key space as flat records, for backups: a copy of the tree taken on
-//! the state thread (as quick as a snapshot's copy) and walked on another
+//! the state thread (in O(1): it shares the tree's nodes) and walked on another
 //! thread, parents before children; and a store built back from such
 //! records.
 //!

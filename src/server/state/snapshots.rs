@@ -89,9 +89,9 @@ impl StateThread {
         }
     }
 
-    /// A backup's copy of the data at the applied index: the tree is copied
-    /// as for a snapshot, and the asking connection's thread encodes and
-    /// streams it, so writes wait no longer than that copy.
+    /// A backup's copy of the data at the applied index: the tree is taken
+    /// as for a snapshot (O(1), sharing its nodes), and the asking
+    /// connection's thread encodes and streams it, so writes do not wait.
     pub(super) fn copy_for_backup(&self, reply: Sender<crate::backup::Source>) {
         let started = Instant::now();
         let source = crate::backup::Source {
