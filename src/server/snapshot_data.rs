@@ -31,16 +31,23 @@ struct ClusterPart {
 
 impl SnapshotData {
     pub fn encode(&self) -> Vec<u8> {
-        let part = ClusterPart {
-            members: self.members.clone(),
-            config: self.config,
-            auth: self.auth.clone(),
-        };
-        let members = serde_json::to_vec(&part).unwrap_or_default();
-        let mut out = Vec::with_capacity(4 + members.len() + self.store.len());
-        out.extend_from_slice(&(members.len() as u32).to_le_bytes());
-        out.extend_from_slice(&members);
+        let mut out = SnapshotData::head(&self.members, self.config, &self.auth);
         out.extend_from_slice(&self.store);
+        out
+    }
+
+    /// Everything before the store bytes; the snapshot thread encodes the
+    /// store straight behind it (`StoreImage::encode_after`).
+    pub fn head(members: &Members, config: ClusterConfig, auth: &AuthState) -> Vec<u8> {
+        let part = ClusterPart {
+            members: members.clone(),
+            config,
+            auth: auth.clone(),
+        };
+        let cluster = serde_json::to_vec(&part).unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + cluster.len());
+        out.extend_from_slice(&(cluster.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cluster);
         out
     }
 
@@ -88,6 +95,38 @@ pub struct SnapshotView<'a> {
 mod tests {
     use super::*;
     use crate::membership::Member;
+
+    #[test]
+    fn a_store_encoded_behind_the_head_is_the_same_data() {
+        let mut store = crate::store::Store::new();
+        let set = crate::store::StoreCommand::Set {
+            key: crate::store::KeyPath::parse("/a/b"),
+            value: "v".repeat(40),
+            dir: false,
+            ttl: None,
+        };
+        store.apply(&set, 0).unwrap();
+        let mut members = Members::default();
+        members.upsert(Member::new(
+            "m1",
+            "http://127.0.0.1:7001",
+            "http://127.0.0.1:4001",
+        ));
+        let config = ClusterConfig::default();
+        let auth = AuthState::default();
+        let image = store.image();
+        let whole = SnapshotData {
+            store: image.encode(),
+            members: members.clone(),
+            config,
+            auth: auth.clone(),
+        }
+        .encode();
+        let in_place = image.encode_after(SnapshotData::head(&members, config, &auth));
+        assert_eq!(in_place, whole);
+        let back = SnapshotData::decode(&in_place).unwrap();
+        assert_eq!(back.store, store.snapshot());
+    }
 
     #[test]
     fn round_trip_and_truncation() {

@@ -35,13 +35,10 @@ pub fn run(snap_dir: PathBuf, jobs: Receiver<SnapshotJob>, done: Sender<Snapshot
             config,
             auth,
         } = job;
-        let data = SnapshotData {
-            store: store.into_bytes(),
-            members,
-            config,
-            auth,
-        }
-        .encode();
+        let data = store.encode_after(SnapshotData::head(&members, config, &auth));
+        // The tree's nodes only this image still shared go here, off the
+        // state thread.
+        drop(store);
         let snap = Snapshot { meta, data };
         if let Err(e) = snapshot_file::write(&snap_dir, &snap) {
             error!(

@@ -48,7 +48,15 @@ pub struct StoreImage {
 impl StoreImage {
     /// The bytes `Store::snapshot` gave for the store it was taken of.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_after(Vec::new())
+    }
+
+    /// `head` followed by those bytes, encoded in place behind it: a
+    /// snapshot file's data is a small header and then the store, and the
+    /// store is the size of the whole tree, not to be copied once more.
+    pub fn encode_after(&self, head: Vec<u8>) -> Vec<u8> {
         encode_sized(
+            head,
             &self.last_len,
             self.index,
             &self.root,
@@ -56,15 +64,12 @@ impl StoreImage {
             &self.stats,
         )
     }
-
-    /// The bytes; the image is gone afterwards (and with it the nodes only
-    /// it still shared, freed on the caller's thread).
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.encode()
-    }
 }
 
+/// Appends the store's snapshot to `head`, reserving about the size of the
+/// last one first.
 fn encode_sized(
+    mut head: Vec<u8>,
     last_len: &AtomicUsize,
     index: u64,
     root: &Node,
@@ -72,8 +77,10 @@ fn encode_sized(
     stats: &StoreStats,
 ) -> Vec<u8> {
     let hint = last_len.load(Ordering::Relaxed);
-    let bytes = snapshot_codec::encode(hint + hint / 8, index, root, history, stats);
-    last_len.store(bytes.len(), Ordering::Relaxed);
+    let start = head.len();
+    head.reserve(hint + hint / 8);
+    let bytes = snapshot_codec::encode(head, index, root, history, stats);
+    last_len.store(bytes.len() - start, Ordering::Relaxed);
     bytes
 }
 
@@ -235,6 +242,7 @@ impl Store {
     /// bytes on every machine for the same log.
     pub fn snapshot(&self) -> Vec<u8> {
         encode_sized(
+            Vec::new(),
             &self.last_snapshot_len,
             self.index,
             self.tree.root(),

@@ -46,15 +46,15 @@ pub(super) fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// `capacity`: what to reserve for the result (it grows past it if needed).
+/// Appends the snapshot of the store to `out` (which may already hold a
+/// header of the caller's, and should have room reserved for the rest).
 pub(super) fn encode(
-    capacity: usize,
+    mut out: Vec<u8>,
     index: u64,
     root: &Node,
     history: &EventHistory,
     stats: &StoreStats,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(capacity);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&index.to_le_bytes());
     // Counters and events are plain data: serialising them cannot fail.
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn round_trips_tree_indices_expirations_and_odd_values() {
         let bytes = encode(
-            0,
+            Vec::new(),
             7,
             &sample(),
             &EventHistory::default(),
@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn every_truncation_and_trailing_garbage_is_refused() {
         let bytes = encode(
-            0,
+            Vec::new(),
             7,
             &sample(),
             &EventHistory::default(),
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn names_out_of_order_bad_utf8_and_unknown_flags_are_refused() {
         let bytes = encode(
-            0,
+            Vec::new(),
             7,
             &sample(),
             &EventHistory::default(),
