@@ -192,21 +192,20 @@ impl<'a> Reader<'a> {
 
     fn children(&mut self, depth: usize) -> Result<Children, String> {
         let count = self.u32()?;
-        // Every child takes at least 21 bytes: a corrupt count cannot make
-        // us reserve more than the input could hold.
-        let mut children: Vec<(Text, Node)> = Vec::with_capacity(count.min(self.bytes.len() / 21));
+        // Straight into the map: a list of the children first would be a
+        // second copy of the largest directory while a start reads it.
+        let mut children = Children::new();
+        let mut last: Option<&str> = None;
         for _ in 0..count {
             let name = self.text()?;
-            if let Some((last, _)) = children.last()
-                && name <= last.as_str()
-            {
+            if last.is_some_and(|last| name <= last) {
                 return Err(format!("child {name:?} is out of order"));
             }
+            last = Some(name);
             let child = self.node(depth + 1)?;
-            children.push((Text::from(name), child));
+            children.insert(Text::from(name), child);
         }
-        // Sorted input: the map is built in one pass with full nodes.
-        Ok(children.into_iter().collect())
+        Ok(children)
     }
 }
 
