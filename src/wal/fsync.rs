@@ -43,17 +43,17 @@ pub fn write_paced(file: &mut File, bytes: &[u8]) -> io::Result<()> {
         let mut offset = io::Seek::stream_position(file)?;
         for piece in bytes.chunks(PACE) {
             file.write_all(piece)?;
-            let (Ok(at), Ok(len)) = (i64::try_from(offset), i64::try_from(piece.len())) else {
-                break;
-            };
-            let flags = libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                | libc::SYNC_FILE_RANGE_WRITE
-                | libc::SYNC_FILE_RANGE_WAIT_AFTER;
-            // SAFETY: sync_file_range only reads its integer arguments;
-            // the descriptor belongs to `file` for the whole call. It is
-            // advice for the page cache: the fsync below is what counts.
-            unsafe {
-                libc::sync_file_range(file.as_raw_fd(), at, len, flags);
+            // Offsets past i64 cannot be paced; the piece is written anyway.
+            if let (Ok(at), Ok(len)) = (i64::try_from(offset), i64::try_from(piece.len())) {
+                let flags = libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                    | libc::SYNC_FILE_RANGE_WRITE
+                    | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+                // SAFETY: sync_file_range only reads its integer arguments;
+                // the descriptor belongs to `file` for the whole call. It is
+                // advice for the page cache: the fsync below is what counts.
+                unsafe {
+                    libc::sync_file_range(file.as_raw_fd(), at, len, flags);
+                }
             }
             offset += piece.len() as u64;
         }
