@@ -147,17 +147,14 @@ impl StateThread {
     /// must not hang when the cluster has lost its majority.
     pub(super) fn fail_overdue_requests(&mut self) {
         let now = self.ticks;
-        let overdue: Vec<Index> = self
+        let overdue: Vec<PendingWrite> = self
             .writes
-            .iter()
-            .filter(|(_, w)| w.deadline <= now)
-            .map(|(i, _)| *i)
+            .extract_if(.., |_, w| w.deadline <= now)
+            .map(|(_, w)| w)
             .collect();
-        for index in overdue {
-            if let Some(w) = self.writes.remove(&index) {
-                crate::metrics::global().proposals_failed.inc();
-                self.fail_waiter(w.waiter);
-            }
+        for w in overdue {
+            crate::metrics::global().proposals_failed.inc();
+            self.fail_waiter(w.waiter);
         }
         for r in self.reads.take_overdue(now) {
             self.fail_waiter(Waiter::Client(r.reply));

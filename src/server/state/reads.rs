@@ -81,31 +81,20 @@ impl ReadWaiters {
 
     /// The confirmed reads whose index is now applied.
     pub fn take_applied(&mut self, applied: Index) -> Vec<PendingRead> {
-        if self.applying.is_empty() {
-            return Vec::new();
-        }
-        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.applying)
-            .into_iter()
-            .partition(|(index, _)| *index <= applied);
-        self.applying = later;
-        due.into_iter().map(|(_, r)| r).collect()
+        self.applying
+            .extract_if(.., |(index, _)| *index <= applied)
+            .map(|(_, r)| r)
+            .collect()
     }
 
     /// Every read past its deadline at tick `now`, wherever it waits.
     pub fn take_overdue(&mut self, now: u64) -> Vec<PendingRead> {
-        let late: Vec<u64> = self
-            .asked
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(c, _)| *c)
-            .collect();
-        let mut out: Vec<PendingRead> = late.iter().filter_map(|c| self.asked.remove(c)).collect();
-        let (overdue, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.applying)
-            .into_iter()
-            .partition(|(_, r)| r.deadline <= now);
-        self.applying = waiting;
-        out.extend(overdue.into_iter().map(|(_, r)| r));
-        out
+        let asked = self.asked.extract_if(.., |_, r| r.deadline <= now);
+        let applying = self.applying.extract_if(.., |(_, r)| r.deadline <= now);
+        asked
+            .map(|(_, r)| r)
+            .chain(applying.map(|(_, r)| r))
+            .collect()
     }
 }
 
