@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -679,7 +679,8 @@ fn figures_for_200_000_keys_of_100_bytes() {
 
     // An online backup while a writer measures how long its writes wait.
     let stop = Arc::new(AtomicBool::new(false));
-    let (client, stop2) = (e.client.clone(), stop.clone());
+    let written = Arc::new(AtomicU64::new(0));
+    let (client, stop2, written2) = (e.client.clone(), stop.clone(), written.clone());
     let writer = std::thread::spawn(move || {
         let mut worst = Duration::ZERO;
         let mut count = 0;
@@ -689,15 +690,22 @@ fn figures_for_200_000_keys_of_100_bytes() {
             assert!(r.status < 300);
             worst = worst.max(t.elapsed());
             count += 1;
+            written2.store(count, Ordering::Relaxed);
         }
         (worst, count)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // Writes before, during and after the backup.
+    let writes_past = |n: u64| {
+        wait_for("the writer's writes", Duration::from_secs(30), || {
+            (written.load(Ordering::Relaxed) >= n).then_some(())
+        })
+    };
+    writes_past(300);
     let started = Instant::now();
     let r: Resp = request(&e.peer, "GET", "/v2/admin/backup", &[], b"");
     let backup = started.elapsed();
     assert_eq!(r.status, 200);
-    std::thread::sleep(Duration::from_millis(300));
+    writes_past(written.load(Ordering::Relaxed) + 300);
     stop.store(true, Ordering::Relaxed);
     let (worst, writes) = writer.join().unwrap();
     let online = dir.path().join("online.backup");
