@@ -30,6 +30,9 @@ pub(crate) fn serve_connection(
     cfg: &ServerConfig,
     handler: &dyn Handler,
 ) {
+    // The server set the write timeout before the first request; it is set
+    // again only after a handler changed it (a syscall per request saved).
+    let mut restore_write_timeout = false;
     loop {
         // One deadline for the whole request; an idle keep-alive connection
         // waiting for its next request is bounded by the same budget.
@@ -38,7 +41,9 @@ pub(crate) fn serve_connection(
             Ok(incoming) => {
                 // Thousands of watchers wait in handlers: none keeps a buffer.
                 wire.shed_buffer();
-                if let Err(e) = wire.stream.set_write_timeout(Some(cfg.write_timeout)) {
+                if restore_write_timeout
+                    && let Err(e) = wire.stream.set_write_timeout(Some(cfg.write_timeout))
+                {
                     log::debug!("httpd: cannot set write timeout: {e}");
                 }
                 let head_request = incoming.request.method == "HEAD";
@@ -49,6 +54,7 @@ pub(crate) fn serve_connection(
                     incoming.keep_alive,
                 );
                 handler.handle(incoming.request, &mut out);
+                restore_write_timeout = out.write_timeout_changed();
                 if out.complete() == After::Close {
                     break;
                 }
@@ -168,7 +174,7 @@ fn refusal(e: ReadError, too_large: u16) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::httpd::memory::wire;
+    use crate::httpd::memory::{TimeoutSet, wire};
     use crate::httpd::response::Response;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -215,6 +221,33 @@ mod tests {
         let b = out.find("PUT /b xyz").unwrap();
         let c = out.find("DELETE /c ").unwrap();
         assert!(a < b && b < c, "{out}");
+    }
+
+    #[test]
+    fn timeouts_are_set_once_per_connection_unless_a_handler_changes_them() {
+        let input = "GET /a HTTP/1.1\r\n\r\nGET /lift HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n";
+        let h = |req: Request, o: &mut Responder| {
+            if req.path == "/lift" {
+                o.set_write_timeout(None);
+            }
+            echo(req, o)
+        };
+        let (w, out, timeouts) = crate::httpd::memory::wire_noting_timeouts(input.as_bytes(), 5);
+        serve_connection(w, None, &cfg(), &h);
+        let out = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+        assert_eq!(statuses(&out), ["200", "200", "200", "200"]);
+        let timeouts = timeouts.lock().unwrap().clone();
+        let (reads, writes): (Vec<&TimeoutSet>, Vec<&TimeoutSet>) =
+            timeouts.iter().partition(|(w, _)| *w == "read");
+        // Dozens of reads of 5 bytes, each within the 30 s budget: one arming.
+        assert_eq!(reads.len(), 1, "{timeouts:?}");
+        assert!(reads[0].1.is_some_and(|d| d <= cfg().read_timeout));
+        // Lifted by /lift, restored before /b, and left alone for /c.
+        assert_eq!(
+            writes,
+            [&("write", None), &("write", Some(cfg().write_timeout))],
+            "{timeouts:?}"
+        );
     }
 
     #[test]

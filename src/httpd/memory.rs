@@ -15,7 +15,11 @@ pub(crate) struct MemoryStream {
     /// Whether `peer_closed` reports the peer gone once input is drained.
     hangs_up: bool,
     pub(crate) output: Arc<Mutex<Vec<u8>>>,
+    /// Every timeout set on it, in order: ("read" or "write", value).
+    pub(crate) timeouts: Arc<Mutex<Vec<TimeoutSet>>>,
 }
+
+pub(crate) type TimeoutSet = (&'static str, Option<Duration>);
 
 impl MemoryStream {
     pub(crate) fn new(input: &[u8], step: usize) -> MemoryStream {
@@ -25,6 +29,7 @@ impl MemoryStream {
             step: step.max(1),
             hangs_up: true,
             output: Arc::default(),
+            timeouts: Arc::default(),
         }
     }
 
@@ -39,6 +44,15 @@ impl MemoryStream {
     /// Everything written so far.
     pub(crate) fn written(&self) -> Vec<u8> {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+impl MemoryStream {
+    fn note_timeout(&self, which: &'static str, d: Option<Duration>) -> io::Result<()> {
+        if let Ok(mut t) = self.timeouts.lock() {
+            t.push((which, d));
+        }
+        Ok(())
     }
 }
 
@@ -69,11 +83,11 @@ impl Stream for MemoryStream {
     fn peer_closed(&self) -> bool {
         self.hangs_up && self.pos >= self.input.len()
     }
-    fn set_read_timeout(&self, _: Option<Duration>) -> io::Result<()> {
-        Ok(())
+    fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.note_timeout("read", d)
     }
-    fn set_write_timeout(&self, _: Option<Duration>) -> io::Result<()> {
-        Ok(())
+    fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.note_timeout("write", d)
     }
     fn shutdown(&self) {}
 }
@@ -81,7 +95,21 @@ impl Stream for MemoryStream {
 /// A `Wire` reading `input` in pieces of `step` bytes, plus its output.
 #[cfg(test)]
 pub(crate) fn wire(input: &[u8], step: usize) -> (super::wire::Wire, Arc<Mutex<Vec<u8>>>) {
+    let (w, out, _) = wire_noting_timeouts(input, step);
+    (w, out)
+}
+
+/// `wire`, plus the log of the timeouts set on its stream.
+#[cfg(test)]
+pub(crate) fn wire_noting_timeouts(
+    input: &[u8],
+    step: usize,
+) -> (
+    super::wire::Wire,
+    Arc<Mutex<Vec<u8>>>,
+    Arc<Mutex<Vec<TimeoutSet>>>,
+) {
     let s = MemoryStream::new(input, step);
-    let out = Arc::clone(&s.output);
-    (super::wire::Wire::new(Box::new(s)), out)
+    let (out, timeouts) = (Arc::clone(&s.output), Arc::clone(&s.timeouts));
+    (super::wire::Wire::new(Box::new(s)), out, timeouts)
 }

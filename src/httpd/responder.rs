@@ -38,6 +38,8 @@ pub struct Responder<'a> {
     state: State,
     /// HTTP/1.0 cannot take chunks: the stream is delimited by closing.
     raw_stream: bool,
+    /// The handler replaced the write timeout (the connection restores it).
+    write_timeout_changed: bool,
 }
 
 impl<'a> Responder<'a> {
@@ -54,6 +56,7 @@ impl<'a> Responder<'a> {
             keep_alive,
             state: State::Fresh,
             raw_stream: false,
+            write_timeout_changed: false,
         }
     }
 
@@ -140,9 +143,14 @@ impl<'a> Responder<'a> {
     /// Replaces the write timeout for the rest of this response (`None` for
     /// watches, whose client may read slowly for a long time).
     pub fn set_write_timeout(&mut self, d: Option<Duration>) {
+        self.write_timeout_changed = true;
         if let Err(e) = self.stream.set_write_timeout(d) {
             log::debug!("httpd: cannot set write timeout: {e}");
         }
+    }
+
+    pub(crate) fn write_timeout_changed(&self) -> bool {
+        self.write_timeout_changed
     }
 
     /// Called by the connection after the handler returned: answers 500 if

@@ -5,7 +5,7 @@
 
 use super::stream::Stream;
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Smallest read issued to the stream; also the buffer a fresh connection gets.
 const READ_CHUNK: usize = 8 * 1024;
@@ -55,7 +55,15 @@ pub(crate) struct Wire {
     end: usize,
     /// When set, every read is bounded by the time left until it.
     deadline: Option<Instant>,
+    /// The socket's read timeout as last set here (None: not known).
+    armed: Option<Duration>,
 }
+
+/// How far from the deadline a read may end (before or after), so that the
+/// socket timeout is not set again before each read: a keep-alive request
+/// arms 30 s, and the next one needs 30 s give or take a few microseconds. Each `setsockopt` was a
+/// quarter of a connection thread's system calls per request.
+const ARM_SLACK: Duration = Duration::from_millis(10);
 
 impl Wire {
     pub(crate) fn new(stream: Box<dyn Stream>) -> Wire {
@@ -65,6 +73,7 @@ impl Wire {
             start: 0,
             end: 0,
             deadline: None,
+            armed: None,
         }
     }
 
@@ -105,9 +114,16 @@ impl Wire {
             if left.is_zero() {
                 return Err(ReadError::TimedOut);
             }
-            self.stream
-                .set_read_timeout(Some(left))
-                .map_err(ReadError::Io)?;
+            let close_enough = self
+                .armed
+                .is_some_and(|armed| armed.abs_diff(left) <= ARM_SLACK);
+            if !close_enough {
+                self.armed = None;
+                self.stream
+                    .set_read_timeout(Some(left))
+                    .map_err(ReadError::Io)?;
+                self.armed = Some(left);
+            }
         }
         Ok(())
     }
@@ -300,6 +316,32 @@ mod tests {
         let mut rest = Vec::new();
         w.read_exact_into(&mut rest, 4).unwrap();
         assert_eq!(rest, b"body");
+    }
+
+    #[test]
+    fn the_read_timeout_is_set_again_only_when_the_deadline_is_nearer_than_it_allows() {
+        let (mut w, _, timeouts) = crate::httpd::memory::wire_noting_timeouts(
+            b"GET / HTTP/1.1\r\n\r\n".repeat(3).as_slice(),
+            4,
+        );
+        let long = Duration::from_secs(30);
+        w.set_deadline(Some(Instant::now() + long));
+        w.read_head(1000).unwrap();
+        // The next request's budget is within the slack of what is armed.
+        w.set_deadline(Some(Instant::now() + long));
+        w.read_head(1000).unwrap();
+        // A much nearer deadline must bound the read: armed again.
+        w.set_deadline(Some(Instant::now() + Duration::from_secs(2)));
+        w.read_head(1000).unwrap();
+        let set: Vec<Duration> = timeouts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.1)
+            .collect();
+        assert_eq!(set.len(), 2, "{set:?}");
+        assert!(set[0] > long - ARM_SLACK && set[0] <= long, "{set:?}");
+        assert!(set[1] <= Duration::from_secs(2), "{set:?}");
     }
 
     #[test]
