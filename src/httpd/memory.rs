@@ -16,10 +16,13 @@ pub(crate) struct MemoryStream {
     hangs_up: bool,
     pub(crate) output: Arc<Mutex<Vec<u8>>>,
     /// Every timeout set on it, in order: ("read" or "write", value).
-    pub(crate) timeouts: Arc<Mutex<Vec<TimeoutSet>>>,
+    pub(crate) timeouts: TimeoutLog,
 }
 
 pub(crate) type TimeoutSet = (&'static str, Option<Duration>);
+
+/// The timeouts set on a stream so far, shared with the test that reads it.
+pub(crate) type TimeoutLog = Arc<Mutex<Vec<TimeoutSet>>>;
 
 impl MemoryStream {
     pub(crate) fn new(input: &[u8], step: usize) -> MemoryStream {
@@ -104,11 +107,7 @@ pub(crate) fn wire(input: &[u8], step: usize) -> (super::wire::Wire, Arc<Mutex<V
 pub(crate) fn wire_noting_timeouts(
     input: &[u8],
     step: usize,
-) -> (
-    super::wire::Wire,
-    Arc<Mutex<Vec<u8>>>,
-    Arc<Mutex<Vec<TimeoutSet>>>,
-) {
+) -> (super::wire::Wire, Arc<Mutex<Vec<u8>>>, TimeoutLog) {
     let s = MemoryStream::new(input, step);
     let (out, timeouts) = (Arc::clone(&s.output), Arc::clone(&s.timeouts));
     (super::wire::Wire::new(Box::new(s)), out, timeouts)
