@@ -60,6 +60,10 @@ pub struct HttpClient {
     cfg: ClientConfig,
     connect: Connect,
     conn: Option<Wire>,
+    /// The (read, write) timeouts the kept connection's socket has: set
+    /// again only when the configuration changed, not before each request
+    /// (two system calls of a peer message's six).
+    conn_timeouts: Option<(Duration, Duration)>,
     opened: u64,
 }
 
@@ -93,6 +97,7 @@ impl HttpClient {
             cfg,
             connect,
             conn: None,
+            conn_timeouts: None,
             opened: 0,
         }
     }
@@ -123,6 +128,7 @@ impl HttpClient {
 
     /// Drops the connection; the next request opens a new one.
     pub fn close(&mut self) {
+        self.conn_timeouts = None;
         if let Some(wire) = self.conn.take() {
             wire.stream.shutdown();
         }
@@ -245,18 +251,25 @@ impl HttpClient {
         if self.conn.is_none() {
             let stream = self.open().map_err(fatal)?;
             self.conn = Some(Wire::new(stream));
+            // `open` gave the socket the configured timeouts.
+            self.conn_timeouts = Some((self.cfg.read_timeout, self.cfg.write_timeout));
             self.opened += 1;
         }
         let cfg = self.cfg.clone();
         let Some(wire) = self.conn.as_mut() else {
             return Err(fatal(io::Error::other("no connection")));
         };
-        wire.stream
-            .set_read_timeout(Some(cfg.read_timeout))
-            .map_err(fatal)?;
-        wire.stream
-            .set_write_timeout(Some(cfg.write_timeout))
-            .map_err(fatal)?;
+        let wanted = (cfg.read_timeout, cfg.write_timeout);
+        if self.conn_timeouts != Some(wanted) {
+            self.conn_timeouts = None;
+            wire.stream
+                .set_read_timeout(Some(cfg.read_timeout))
+                .map_err(fatal)?;
+            wire.stream
+                .set_write_timeout(Some(cfg.write_timeout))
+                .map_err(fatal)?;
+            self.conn_timeouts = Some(wanted);
+        }
         let sent = wire
             .stream
             .write_all(message)

@@ -25,23 +25,31 @@ pub trait Stream: Read + Write + Send {
     }
 }
 
-/// The probe used by `TcpStream` and by wrappers holding a raw clone.
+/// The probe used by `TcpStream` and by wrappers holding a raw clone: one
+/// `recv` that peeks without waiting, so the socket stays blocking (every
+/// other use of it relies on timeouts). Switching it to non-blocking and
+/// back around a plain peek took two more system calls, before every
+/// message a peer sender sent.
 pub fn tcp_peer_closed(tcp: &TcpStream) -> bool {
-    if tcp.set_nonblocking(true).is_err() {
-        return true;
-    }
-    let mut byte = [0u8; 1];
-    let closed = match tcp.peek(&mut byte) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => !matches!(
-            e.kind(),
+    let mut byte = 0u8;
+    // SAFETY: recv writes at most one byte into `byte`, which lives for the
+    // call; the descriptor belongs to `tcp` for the whole call.
+    let n = unsafe {
+        libc::recv(
+            tcp.as_raw_fd(),
+            (&raw mut byte).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        0 => true,
+        n if n > 0 => false,
+        _ => !matches!(
+            io::Error::last_os_error().kind(),
             io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
         ),
-    };
-    // Back to blocking: every other use of the socket relies on timeouts.
-    let restored = tcp.set_nonblocking(false).is_ok();
-    closed || !restored
+    }
 }
 
 impl Stream for TcpStream {

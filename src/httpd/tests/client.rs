@@ -223,3 +223,30 @@ fn header_injection_in_arguments_is_refused() {
     );
     assert_eq!(c.connections_opened(), 0);
 }
+
+#[test]
+fn a_timeout_changed_between_requests_applies_to_the_kept_connection() {
+    let addr = raw_server(|_, mut s| {
+        read_request_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        // The second request on this connection is never answered.
+        read_request_head(&mut s);
+        while s.read(&mut [0u8; 64]).is_ok_and(|n| n > 0) {}
+    });
+    let mut c = client(addr);
+    assert_eq!(c.request("GET", "/a", &[], b"").unwrap().status, 200);
+    c.config_mut().read_timeout = Duration::from_millis(200);
+    let t = Instant::now();
+    let err = c.request("GET", "/b", &[], b"").unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ),
+        "{err:?}"
+    );
+    // The default read timeout is 5 s: the new one was applied.
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert_eq!(c.connections_opened(), 1);
+}
