@@ -7,7 +7,7 @@ use super::wire::{ReadError, Wire};
 use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Turns a connected socket into the stream to speak over (TLS or nothing).
 pub type Connect = Arc<dyn Fn(TcpStream) -> io::Result<Box<dyn Stream>> + Send + Sync>;
@@ -64,8 +64,16 @@ pub struct HttpClient {
     /// again only when the configuration changed, not before each request
     /// (two system calls of a peer message's six).
     conn_timeouts: Option<(Duration, Duration)>,
+    /// When the kept connection last completed an exchange.
+    last_used: Option<Instant>,
     opened: u64,
 }
+
+/// A connection used more recently than this is not probed before the next
+/// request: no server closes a connection for idleness that fast, and one
+/// that died anyway is caught by the retry on a fresh one. A peer sender
+/// probed before each of its messages, one system call each.
+const PROBE_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// A failed attempt. `retry` is set when a reused connection proved dead
 /// before a single response byte came back: almost always the server closed
@@ -98,6 +106,7 @@ impl HttpClient {
             connect,
             conn: None,
             conn_timeouts: None,
+            last_used: None,
             opened: 0,
         }
     }
@@ -129,6 +138,7 @@ impl HttpClient {
     /// Drops the connection; the next request opens a new one.
     pub fn close(&mut self) {
         self.conn_timeouts = None;
+        self.last_used = None;
         if let Some(wire) = self.conn.take() {
             wire.stream.shutdown();
         }
@@ -143,9 +153,20 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> io::Result<ClientResponse> {
-        let message = self.encode(method, path, headers, body)?;
+        let mut message = self.encode(method, path, headers, body)?;
+        // One write (one segment) for head and body: a peer message is a
+        // few hundred bytes, and two writes were two system calls for it.
+        let body = if body.len() <= super::responder::COALESCE_LIMIT {
+            message.extend_from_slice(body);
+            &[]
+        } else {
+            body
+        };
         let head_request = method.eq_ignore_ascii_case("HEAD");
-        if self.conn.as_ref().is_some_and(|w| w.stream.peer_closed()) {
+        let idle = self
+            .last_used
+            .is_none_or(|t| t.elapsed() >= PROBE_IDLE_AFTER);
+        if idle && self.conn.as_ref().is_some_and(|w| w.stream.peer_closed()) {
             self.close();
         }
         let reused = self.conn.is_some();
@@ -224,7 +245,9 @@ impl HttpClient {
         let result = self.exchange(message, body, head_request);
         match result {
             Ok((resp, keep)) => {
-                if !keep {
+                if keep {
+                    self.last_used = Some(Instant::now());
+                } else {
                     self.close();
                 }
                 Ok(resp)

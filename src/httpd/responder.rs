@@ -8,7 +8,7 @@ use std::io;
 use std::time::Duration;
 
 /// Bodies up to this size go out in the same write as the head.
-const COALESCE_LIMIT: usize = 64 * 1024;
+pub(crate) const COALESCE_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
