@@ -13,53 +13,30 @@ AB_MODE (put; or get, qget, version as in load.lua).
 """
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
+
+from benchlib import WORKDIR, cleanup, free_port, request, spawn, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "load.lua")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(url):
-    try:
-        return urllib.request.urlopen(url, timeout=1).status == 200
-    except Exception:
-        return False
-
-
-def wait_for(url, limit=30):
-    deadline = time.time() + limit
-    while not answers(url):
-        if time.time() > deadline:
-            raise RuntimeError(f"no answer from {url} within {limit} s")
-        time.sleep(0.05)
-
-
-def start_cluster(binary, members, datadir, procs):
+def start_cluster(binary, index, members):
     """Members join the first one, each awaited; returns its client address."""
     first_peer = first_client = None
     for i in range(1, members + 1):
         peer, client = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
         argv = [binary, "-name", f"m{i}", "-addr", client, "-peer-addr", peer,
-                "-data-dir", os.path.join(datadir, f"m{i}")]
+                "-data-dir", os.path.join(WORKDIR, f"b{index}-m{i}")]
         if first_peer:
             argv += ["-peers", first_peer]
-        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        spawn(argv, f"b{index}-m{i}.log")
         if not first_peer:
             first_peer, first_client = peer, client
-        wait_for(f"http://{first_client}/v2/keys/_etcd/machines/m{i}")
+        wait_until(lambda: request("GET", first_client, f"/v2/keys/_etcd/machines/m{i}")[0] == 200,
+                   30, what=f"member m{i} of {binary}")
     return first_client
 
 
@@ -85,10 +62,9 @@ def main():
     clients, rounds = int(env("AB_CLIENTS", "1")), int(env("AB_ROUNDS", "8"))
     seconds, members = int(env("AB_SECONDS", "3")), int(env("AB_MEMBERS", "3"))
     mode = env("AB_MODE", "put")
-    procs, tmp = [], tempfile.mkdtemp(prefix="bench-ab-")
+    failed = True
     try:
-        leaders = [start_cluster(b, members, os.path.join(tmp, str(i)), procs)
-                   for i, b in enumerate(binaries)]
+        leaders = [start_cluster(b, i, members) for i, b in enumerate(binaries)]
         rates = {b: [] for b in binaries}
         base = 0
         for _ in range(rounds):
@@ -101,12 +77,9 @@ def main():
             med = statistics.median(rates[b])
             runs = " ".join(f"{x:.0f}" for x in rates[b])
             print(f"  {b}: median {med:.0f} req/s ({med / first:.2f}x the first)  runs: {runs}")
+        failed = False
     finally:
-        for p in procs:
-            p.kill()
-        for p in procs:
-            p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        cleanup(failed=failed)
 
 
 if __name__ == "__main__":
