@@ -59,14 +59,20 @@ pub struct HttpClient {
     addr: String,
     cfg: ClientConfig,
     connect: Connect,
-    conn: Option<Wire>,
-    /// The (read, write) timeouts the kept connection's socket has: set
-    /// again only when the configuration changed, not before each request
-    /// (two system calls of a peer message's six).
-    conn_timeouts: Option<(Duration, Duration)>,
-    /// When the kept connection last completed an exchange.
-    last_used: Option<Instant>,
+    conn: Option<Kept>,
     opened: u64,
+}
+
+/// The kept connection and what is known of its socket; all of it goes
+/// when the connection does.
+struct Kept {
+    wire: Wire,
+    /// The (read, write) timeouts its socket has: set again only when the
+    /// configuration changed, not before each request (two system calls of
+    /// a peer message's six). None: unknown (a set failed half-way).
+    timeouts: Option<(Duration, Duration)>,
+    /// When it last completed an exchange.
+    last_used: Option<Instant>,
 }
 
 /// A connection used more recently than this is not probed before the next
@@ -105,8 +111,6 @@ impl HttpClient {
             cfg,
             connect,
             conn: None,
-            conn_timeouts: None,
-            last_used: None,
             opened: 0,
         }
     }
@@ -132,15 +136,15 @@ impl HttpClient {
     /// True when the kept connection has been closed by the server.
     #[cfg(test)]
     pub(crate) fn kept_connection_lost(&self) -> bool {
-        self.conn.as_ref().is_some_and(|w| w.stream.peer_closed())
+        self.conn
+            .as_ref()
+            .is_some_and(|k| k.wire.stream.peer_closed())
     }
 
     /// Drops the connection; the next request opens a new one.
     pub fn close(&mut self) {
-        self.conn_timeouts = None;
-        self.last_used = None;
-        if let Some(wire) = self.conn.take() {
-            wire.stream.shutdown();
+        if let Some(kept) = self.conn.take() {
+            kept.wire.stream.shutdown();
         }
     }
 
@@ -163,10 +167,12 @@ impl HttpClient {
             body
         };
         let head_request = method.eq_ignore_ascii_case("HEAD");
-        let idle = self
-            .last_used
-            .is_none_or(|t| t.elapsed() >= PROBE_IDLE_AFTER);
-        if idle && self.conn.as_ref().is_some_and(|w| w.stream.peer_closed()) {
+        let probe = |k: &Kept| k.last_used.is_none_or(|t| t.elapsed() >= PROBE_IDLE_AFTER);
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|k| probe(k) && k.wire.stream.peer_closed())
+        {
             self.close();
         }
         let reused = self.conn.is_some();
@@ -245,10 +251,9 @@ impl HttpClient {
         let result = self.exchange(message, body, head_request);
         match result {
             Ok((resp, keep)) => {
-                if keep {
-                    self.last_used = Some(Instant::now());
-                } else {
-                    self.close();
+                match self.conn.as_mut() {
+                    Some(kept) if keep => kept.last_used = Some(Instant::now()),
+                    _ => self.close(),
                 }
                 Ok(resp)
             }
@@ -273,25 +278,29 @@ impl HttpClient {
         };
         if self.conn.is_none() {
             let stream = self.open().map_err(fatal)?;
-            self.conn = Some(Wire::new(stream));
-            // `open` gave the socket the configured timeouts.
-            self.conn_timeouts = Some((self.cfg.read_timeout, self.cfg.write_timeout));
+            self.conn = Some(Kept {
+                wire: Wire::new(stream),
+                // `open` gave the socket the configured timeouts.
+                timeouts: Some((self.cfg.read_timeout, self.cfg.write_timeout)),
+                last_used: None,
+            });
             self.opened += 1;
         }
         let cfg = self.cfg.clone();
-        let Some(wire) = self.conn.as_mut() else {
+        let Some(kept) = self.conn.as_mut() else {
             return Err(fatal(io::Error::other("no connection")));
         };
         let wanted = (cfg.read_timeout, cfg.write_timeout);
-        if self.conn_timeouts != Some(wanted) {
-            self.conn_timeouts = None;
+        let wire = &mut kept.wire;
+        if kept.timeouts != Some(wanted) {
+            kept.timeouts = None;
             wire.stream
                 .set_read_timeout(Some(cfg.read_timeout))
                 .map_err(fatal)?;
             wire.stream
                 .set_write_timeout(Some(cfg.write_timeout))
                 .map_err(fatal)?;
-            self.conn_timeouts = Some(wanted);
+            kept.timeouts = Some(wanted);
         }
         let sent = wire
             .stream

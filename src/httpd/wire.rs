@@ -61,8 +61,9 @@ pub(crate) struct Wire {
 
 /// How far from the deadline a read may end (before or after), so that the
 /// socket timeout is not set again before each read: a keep-alive request
-/// arms 30 s, and the next one needs 30 s give or take a few microseconds. Each `setsockopt` was a
-/// quarter of a connection thread's system calls per request.
+/// arms 30 s, and the next one needs 30 s give or take a few microseconds.
+/// Each `setsockopt` was a quarter of a connection thread's system calls
+/// per request.
 const ARM_SLACK: Duration = Duration::from_millis(10);
 
 impl Wire {
