@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::{Etcd, TempDir, request_l, try_request, wait_for};
+use common::{Etcd, TempDir, poll_for, request_l, try_request, wait_for};
 
 /// The shared fixture, beside the repository (CI checks it out there).
 const FIXTURE: &str = concat!(
@@ -131,7 +131,7 @@ fn wait_for_keys(e: &mut Etcd, index: u64, want: &str) {
     let want = without_ttl(want);
     let name = e.name.clone();
     let mut last = None;
-    let found = wait_for_opt(Duration::from_secs(15), || {
+    let found = poll_for(Duration::from_secs(15), || {
         let got = keys(e);
         let ok = got.as_ref() == Some(&(index, want.clone()));
         last = got;
@@ -142,19 +142,6 @@ fn wait_for_keys(e: &mut Etcd, index: u64, want: &str) {
         "{name} serves {last:?}\nwant index {index} and {want}\nlog:\n{}",
         e.log_text()
     );
-}
-
-fn wait_for_opt<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if std::time::Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Starts `e`, which must stop by itself; returns its log.
