@@ -8,6 +8,13 @@
 //! gets a round of its own at once. So at most one round per member is in
 //! flight, each costing one heartbeat per follower however many reads it
 //! serves, and no asker waits behind another's round.
+//!
+//! A follower's request is itself one confirmation: the follower sent it in
+//! our term, after every read of its batch had arrived, so it had not yet
+//! accepted a newer leader then. With the leader that is two votes, a
+//! quorum of three machines on its own (no heartbeat round at all), and
+//! one heartbeat answer fewer to wait for on five. Rounds can therefore be
+//! confirmed out of order, and each is released as soon as it is.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -80,14 +87,27 @@ impl ReadQueue {
 
     fn start(&mut self, reads: Vec<ReadOrigin>, local: bool, index: Index, me: NodeId) -> u64 {
         self.last_round += 1;
+        let mut acks = BTreeSet::from([me]);
+        // The asker of a remote round confirmed it by asking (module doc).
+        acks.extend(reads.iter().filter_map(|o| match o {
+            ReadOrigin::Remote { from, .. } => Some(*from),
+            ReadOrigin::Local(_) => None,
+        }));
         self.in_flight.push_back(Round {
             id: self.last_round,
             index,
-            acks: BTreeSet::from([me]),
+            acks,
             reads,
             local,
         });
         self.last_round
+    }
+
+    /// Whether `round` still waits for confirmations from `voters`.
+    pub fn needs_heartbeats(&self, round: u64, voters: &BTreeSet<NodeId>) -> bool {
+        self.in_flight
+            .iter()
+            .any(|r| r.id == round && !confirmed(r, voters))
     }
 
     /// The round heartbeats should carry now (0 when none is in flight).
@@ -106,17 +126,12 @@ impl ReadQueue {
     /// The rounds a quorum of `voters` has confirmed, oldest first, each
     /// with its index and reads.
     pub fn take_confirmed(&mut self, voters: &BTreeSet<NodeId>) -> Vec<(Index, Vec<ReadOrigin>)> {
-        let need = majority(voters.len());
-        let mut out = Vec::new();
-        while let Some(front) = self.in_flight.front() {
-            if front.acks.intersection(voters).count() < need {
-                break;
-            }
-            if let Some(r) = self.in_flight.pop_front() {
-                out.push((r.index, r.reads));
-            }
-        }
-        out
+        let (done, waiting): (VecDeque<Round>, VecDeque<Round>) =
+            std::mem::take(&mut self.in_flight)
+                .into_iter()
+                .partition(|r| confirmed(r, voters));
+        self.in_flight = waiting;
+        done.into_iter().map(|r| (r.index, r.reads)).collect()
     }
 
     /// Leadership ended: nothing queued can be confirmed any more. Returns
@@ -135,6 +150,10 @@ impl ReadQueue {
         out.append(&mut self.next);
         out
     }
+}
+
+fn confirmed(round: &Round, voters: &BTreeSet<NodeId>) -> bool {
+    round.acks.intersection(voters).count() >= majority(voters.len())
 }
 
 #[cfg(test)]

@@ -43,9 +43,11 @@ impl Raft {
         }
     }
 
-    /// Ask the followers to confirm `round` (a single voter confirms it alone).
+    /// Ask the followers to confirm `round`, unless the votes it started
+    /// with are already a quorum (a single voter; a follower's request on
+    /// three machines).
     fn run_round(&mut self, round: u64, committed: Index) {
-        if self.voters.len() > 1 {
+        if self.reads.needs_heartbeats(round, &self.voters) {
             self.send_heartbeats(round, committed);
         }
         self.release_confirmed_reads();
