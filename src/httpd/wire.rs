@@ -4,7 +4,9 @@
 //! counts, never what a header means.
 
 use super::stream::Stream;
+use crossbeam_channel::{Receiver, Sender, bounded};
 use std::io;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Smallest read issued to the stream; also the buffer a fresh connection gets.
@@ -59,6 +61,35 @@ pub(crate) struct Wire {
     armed: Option<Duration>,
 }
 
+/// Read buffers given back by connections that went to wait in a handler
+/// (or closed), taken by the next connection that reads. Without them every
+/// request on a keep-alive connection allocated, zeroed and freed 8 KiB:
+/// too big for glibc's per-thread cache, so each took the lock of a malloc
+/// arena shared by dozens of connection threads. At most `SPARE_BUFFERS`
+/// wait here (512 KiB), however many connections there are.
+static SPARES: OnceLock<(Sender<Vec<u8>>, Receiver<Vec<u8>>)> = OnceLock::new();
+const SPARE_BUFFERS: usize = 64;
+
+fn spares() -> &'static (Sender<Vec<u8>>, Receiver<Vec<u8>>) {
+    SPARES.get_or_init(|| bounded(SPARE_BUFFERS))
+}
+
+/// A buffer of `READ_CHUNK` bytes (their content is whatever was read last).
+fn take_buffer() -> Vec<u8> {
+    spares()
+        .1
+        .try_recv()
+        .unwrap_or_else(|_| vec![0; READ_CHUNK])
+}
+
+/// Keeps `buf` for another connection if it has the usual size and there is
+/// room; frees it otherwise.
+fn give_back(buf: Vec<u8>) {
+    if buf.len() == READ_CHUNK {
+        let _ = spares().0.try_send(buf);
+    }
+}
+
 /// How far from the deadline a read may end (before or after), so that the
 /// socket timeout is not set again before each read: a keep-alive request
 /// arms 30 s, and the next one needs 30 s give or take a few microseconds.
@@ -66,11 +97,17 @@ pub(crate) struct Wire {
 /// per request.
 const ARM_SLACK: Duration = Duration::from_millis(10);
 
+impl Drop for Wire {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.buf));
+    }
+}
+
 impl Wire {
     pub(crate) fn new(stream: Box<dyn Stream>) -> Wire {
         Wire {
             stream,
-            buf: vec![0; READ_CHUNK],
+            buf: take_buffer(),
             start: 0,
             end: 0,
             deadline: None,
@@ -84,10 +121,10 @@ impl Wire {
 
     /// Gives the read buffer back if it holds nothing unread, so a handler
     /// that waits for long (a watch) keeps no buffer; the next read takes
-    /// a fresh one (a malloc and a memset, next to a request's syscalls).
+    /// one from the spares (see `SPARES`).
     pub(crate) fn shed_buffer(&mut self) {
         if self.start == self.end {
-            self.buf = Vec::new();
+            give_back(std::mem::take(&mut self.buf));
             self.start = 0;
             self.end = 0;
         }
@@ -103,7 +140,7 @@ impl Wire {
             self.start = 0;
             self.end = 0;
             if self.buf.len() > KEEP_BUFFER {
-                self.buf = vec![0; READ_CHUNK];
+                self.buf = take_buffer();
             }
         }
     }
@@ -148,6 +185,9 @@ impl Wire {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+        }
+        if self.buf.is_empty() {
+            self.buf = take_buffer();
         }
         if self.buf.len() - self.end < READ_CHUNK {
             self.buf.resize(self.end + READ_CHUNK, 0);
@@ -306,6 +346,27 @@ fn find_blank_line(bytes: &[u8], from: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::httpd::memory::wire;
+
+    #[test]
+    fn a_buffer_handed_on_carries_nothing_of_its_last_connection_into_the_next() {
+        let (mut first, _) = wire(b"PUT /first-connection HTTP/1.1\r\nX: yyyyyyyy\r\n\r\n", 64);
+        first.read_head(1000).unwrap();
+        first.shed_buffer();
+        assert!(first.buf.is_empty(), "shed while waiting");
+        // Every later connection may get that buffer, stale bytes and all.
+        let mut later: Vec<Wire> = (0..SPARE_BUFFERS + 1)
+            .map(|_| wire(b"GET /b HTTP/1.1\r\n\r\nrest", 3).0)
+            .collect();
+        for w in &mut later {
+            assert_eq!(w.read_head(1000).unwrap(), b"GET /b HTTP/1.1\r\n\r\n");
+            let mut rest = Vec::new();
+            w.read_exact_into(&mut rest, 4).unwrap();
+            assert_eq!(rest, b"rest");
+        }
+        // And the first connection reads its next request into a buffer again.
+        assert!(matches!(first.read_head(1000), Err(ReadError::Closed)));
+        assert_eq!(first.buf.len(), READ_CHUNK);
+    }
 
     #[test]
     fn head_ends_at_the_first_empty_line_and_the_rest_stays_buffered() {
