@@ -67,10 +67,11 @@ pub(crate) struct Wire {
 /// too big for glibc's per-thread cache, so each took the lock of a malloc
 /// arena shared by dozens of connection threads. At most `SPARE_BUFFERS`
 /// wait here (512 KiB), however many connections there are.
-static SPARES: OnceLock<(Sender<Vec<u8>>, Receiver<Vec<u8>>)> = OnceLock::new();
+static SPARES: OnceLock<Spares> = OnceLock::new();
 const SPARE_BUFFERS: usize = 64;
+type Spares = (Sender<Vec<u8>>, Receiver<Vec<u8>>);
 
-fn spares() -> &'static (Sender<Vec<u8>>, Receiver<Vec<u8>>) {
+fn spares() -> &'static Spares {
     SPARES.get_or_init(|| bounded(SPARE_BUFFERS))
 }
 
