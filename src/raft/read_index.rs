@@ -202,21 +202,53 @@ mod tests {
 
     #[test]
     fn a_followers_request_gets_its_own_round_at_once() {
+        let five = voters(&[1, 2, 3, 4, 5]);
         let mut q = ReadQueue::default();
-        q.add(ReadOrigin::Local(1), 5, 1).unwrap();
+        let r1 = q.add(ReadOrigin::Local(1), 5, 1).unwrap();
         let remote = ReadOrigin::Remote { from: 3, ctx: 9 };
         let r2 = q.add(remote, 6, 1).unwrap();
         assert_eq!(q.current_round(), r2);
-        // One answer to the newer round confirms both.
+        assert!(q.needs_heartbeats(r1, &five) && q.needs_heartbeats(r2, &five));
+        // One answer to the newer round confirms both: the leader's round
+        // has two votes of five then, the follower's (counting its asker) three.
         q.ack(2, r2);
+        assert_eq!(q.take_confirmed(&five), vec![(6, vec![remote])]);
+        q.ack(4, r1);
         assert_eq!(
-            q.take_confirmed(&voters(&[1, 2, 3])),
-            vec![(5, vec![ReadOrigin::Local(1)]), (6, vec![remote])]
+            q.take_confirmed(&five),
+            vec![(5, vec![ReadOrigin::Local(1)])]
         );
         assert!(
             q.add(ReadOrigin::Local(4), 7, 1).is_some(),
             "no local round left"
         );
+    }
+
+    #[test]
+    fn on_three_machines_a_followers_request_is_confirmed_by_asking() {
+        let three = voters(&[1, 2, 3]);
+        let mut q = ReadQueue::default();
+        let r1 = q.add(ReadOrigin::Local(1), 5, 1).unwrap();
+        let remote = ReadOrigin::Remote { from: 3, ctx: 9 };
+        let r2 = q.add(remote, 6, 1).unwrap();
+        assert!(!q.needs_heartbeats(r2, &three));
+        // Released ahead of the leader's own round, which still waits.
+        assert_eq!(q.take_confirmed(&three), vec![(6, vec![remote])]);
+        assert!(q.needs_heartbeats(r1, &three));
+        assert_eq!(q.current_round(), r1);
+        q.ack(2, r1);
+        assert_eq!(
+            q.take_confirmed(&three),
+            vec![(5, vec![ReadOrigin::Local(1)])]
+        );
+    }
+
+    #[test]
+    fn an_asker_that_is_not_a_voter_confirms_nothing() {
+        let mut q = ReadQueue::default();
+        let r = q.add(ReadOrigin::Remote { from: 7, ctx: 1 }, 4, 1).unwrap();
+        assert!(q.needs_heartbeats(r, &voters(&[1, 2, 3])));
+        assert!(q.take_confirmed(&voters(&[1, 2, 3])).is_empty());
     }
 
     #[test]
