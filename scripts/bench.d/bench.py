@@ -21,7 +21,8 @@ import time
 import urllib.parse
 
 import benchlib
-from benchlib import CHILDREN, WORKDIR, cleanup, free_port, kill, request, spawn, wait_until
+from benchlib import (CHILDREN, WORKDIR, cleanup, free_port, kill, request, shares, spawn,
+                      wait_until, wrk_result)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "load.lua")
@@ -156,11 +157,7 @@ def run_wrk(target, servers, mode, conns, duration):
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
     srv_after = sum(s.cpu_ticks() for s in servers)
-    text = open(out_path).read()
-    m = re.search(r"BENCH (.*)", text)
-    if p.returncode != 0 or not m:
-        raise RuntimeError(f"wrk failed ({p.returncode}): {text}")
-    r = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    r = wrk_result(p.returncode, open(out_path).read())
     secs = r["duration_us"] / 1e6
     return {
         "rps": r["requests"] / secs,
@@ -381,10 +378,9 @@ def run_wrk_spread(members, mode, conns, duration):
     between them: the rate is their sum, p50 the median and p99 the worst of
     the members' figures."""
     _base[0] += 10 ** 8
-    shares = [conns // len(members) + (1 if i < conns % len(members) else 0) for i in range(len(members))]
     srv_before = sum(m.cpu_ticks() for m in members)
     procs = []
-    for i, (m, c) in enumerate(zip(members, shares)):
+    for i, (m, c) in enumerate(zip(members, shares(conns, len(members)))):
         out_path = os.path.join(WORKDIR, f"wrk-spread-{i}.out")
         argv = ["wrk", "-t", "1", "-c", str(c), "-d", f"{duration}s", "--timeout", "10s",
                 "-s", LUA, f"http://{m.client}", "--", mode, str(_base[0]), str(READ_KEYS)]
@@ -398,11 +394,7 @@ def run_wrk_spread(members, mode, conns, duration):
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         gen += usage.ru_utime + usage.ru_stime
-        text = open(out_path).read()
-        m = re.search(r"BENCH (.*)", text)
-        if p.returncode != 0 or not m:
-            raise RuntimeError(f"wrk failed ({p.returncode}): {text}")
-        results.append({k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())})
+        results.append(wrk_result(p.returncode, open(out_path).read()))
     srv_after = sum(m.cpu_ticks() for m in members)
     secs = max(r["duration_us"] for r in results) / 1e6
     return {

@@ -11,6 +11,7 @@ to CHILDREN) and WORKDIR. Never: touches a process it did not start.
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -114,3 +115,17 @@ def leader_peer(kind, client, timeout=1.0):
     except ValueError:
         return None
     return urls[0] if urls else None
+
+
+def wrk_result(returncode, text):
+    """The figures of load.lua's `BENCH k=v ...` line as ints; raises with
+    wrk's output when it failed or printed none."""
+    m = re.search(r"BENCH (.*)", text)
+    if returncode != 0 or not m:
+        raise RuntimeError(f"wrk failed ({returncode}): {text}")
+    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+
+
+def shares(total, n):
+    """`total` connections split over `n` wrk processes, the first ones one more."""
+    return [total // n + (1 if i < total % n else 0) for i in range(n)]
