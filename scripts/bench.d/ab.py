@@ -16,12 +16,12 @@ summed, as scripts/bench's reads).
 """
 import http.client
 import os
-import re
 import statistics
 import subprocess
 import sys
 
-from benchlib import CHILDREN, WORKDIR, cleanup, free_port, request, spawn, wait_until
+from benchlib import (CHILDREN, WORKDIR, cleanup, free_port, request, shares, spawn, wait_until,
+                      wrk_result)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "load.lua")
@@ -68,32 +68,23 @@ def wrk_argv(client, clients, seconds, mode, base):
             "-s", LUA, f"http://{client}", "--", mode, str(base), str(READ_KEYS)]
 
 
-def requests_per_second(out):
-    m = re.search(r"BENCH (.*)", out)
-    if not m:
-        raise RuntimeError(f"wrk said: {out}")
-    r = dict(kv.split("=") for kv in m.group(1).split())
-    if int(r["not2xx"]) + int(r["sockerr"]) + int(r["timeout"]):
-        raise RuntimeError(f"bad answers: {m.group(1)}")
-    return int(r["requests"]) / (int(r["duration_us"]) / 1e6)
+def requests_per_second(r):
+    if r["not2xx"] + r["sockerr"] + r["timeout"]:
+        raise RuntimeError(f"bad answers: {r}")
+    return r["requests"] / (r["duration_us"] / 1e6)
 
 
 def run_wrk(targets, clients, seconds, mode, base):
     """`clients` connections split over `targets`, one wrk each, all at
     once; the sum of their rates."""
-    shares = [clients // len(targets) + (1 if i < clients % len(targets) else 0)
-              for i in range(len(targets))]
     procs = []
-    for target, share in zip(targets, shares):
+    for target, share in zip(targets, shares(clients, len(targets))):
         p = subprocess.Popen(wrk_argv(target, share, seconds, mode, base),
                              stdout=subprocess.PIPE, text=True)
         CHILDREN.append(p)
         procs.append(p)
     outs = [p.communicate()[0] for p in procs]
-    for p, out in zip(procs, outs):
-        if p.returncode != 0:
-            raise RuntimeError(f"wrk failed ({p.returncode}): {out}")
-    return sum(requests_per_second(out) for out in outs)
+    return sum(requests_per_second(wrk_result(p.returncode, out)) for p, out in zip(procs, outs))
 
 
 def main():
@@ -112,22 +103,23 @@ def main():
         if mode in ("get", "qget"):
             for c in clusters:
                 preload(c)
-        rates = {b: [] for b in binaries}
+        # By position: the same binary may be given twice (a noise check).
+        rates = [[] for _ in binaries]
         base = 0
         for _ in range(rounds):
-            for b, members_of in zip(binaries, clusters):
+            for runs, members_of in zip(rates, clusters):
                 base += 10 ** 8  # every run writes keys no earlier run wrote
                 targets = {"leader": members_of[:1], "follower": members_of[1:2],
                            "every": members_of}[via]
-                rates[b].append(run_wrk(targets, clients, seconds, mode, base))
+                runs.append(run_wrk(targets, clients, seconds, mode, base))
         where = {"leader": "through the leader", "follower": "on a follower",
                  "every": "spread over every member"}[via]
         print(f"{members} member(s), {clients} client(s) {where}, {mode}, "
               f"{rounds} rounds of {seconds} s, interleaved")
-        first = statistics.median(rates[binaries[0]])
-        for b in binaries:
-            med = statistics.median(rates[b])
-            runs = " ".join(f"{x:.0f}" for x in rates[b])
+        first = statistics.median(rates[0])
+        for b, runs_of in zip(binaries, rates):
+            med = statistics.median(runs_of)
+            runs = " ".join(f"{x:.0f}" for x in runs_of)
             print(f"  {b}: median {med:.0f} req/s ({med / first:.2f}x the first)  runs: {runs}")
         failed = False
     finally:
