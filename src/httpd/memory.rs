@@ -48,9 +48,7 @@ impl MemoryStream {
     pub(crate) fn written(&self) -> Vec<u8> {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
-}
 
-impl MemoryStream {
     fn note_timeout(&self, which: &'static str, d: Option<Duration>) -> io::Result<()> {
         if let Ok(mut t) = self.timeouts.lock() {
             t.push((which, d));
