@@ -13,7 +13,9 @@
 //! is volatile in Raft, a restarted member learns it again from the leader,
 //! and syncing it on its own put a second fsync in front of every next write
 //! (the leader's and each follower's WAL were busy with the previous write's
-//! commit when the next write's entry arrived).
+//! commit when the next write's entry arrived). The state thread does not
+//! even send such a hard state on its own: it rides on the next job with
+//! entries, or goes on the next tick (`state/commit_hold.rs`).
 
 use crossbeam_channel::{Receiver, Sender};
 use log::{error, info};

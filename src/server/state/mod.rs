@@ -9,6 +9,7 @@
 mod apply;
 mod auth;
 mod burst;
+mod commit_hold;
 mod membership;
 mod proposing;
 mod reads;
@@ -39,6 +40,7 @@ use super::requests::{
 use super::snapshotter::SnapshotJob;
 use super::stats::SelfStats;
 use super::wal_thread::{Persisted, WalJob};
+use commit_hold::CommitHold;
 use membership::{Change, QueuedChange};
 use reads::{PendingRead, ReadWaiters};
 use watches::Watcher;
@@ -128,6 +130,8 @@ pub struct StateThread {
     /// Entries up to here were applied before the restart: re-applying
     /// them is not news worth an info line.
     replay_end: Index,
+    /// A commit-only hard state not yet handed to the WAL thread.
+    commit_hold: CommitHold,
 }
 
 impl StateThread {
@@ -179,6 +183,7 @@ impl StateThread {
             leaderless_since: Some(Instant::now()),
             routes,
             replay_end: 0,
+            commit_hold: CommitHold::default(),
         };
         st.replay_end = st.raft.status().commit;
         st.refresh_routes();
@@ -226,6 +231,14 @@ impl StateThread {
         // a ticking machine ever leaves a dead leader's lease to vote.
         // Stale beliefs are harmless: PreVote needs an up-to-date log.
         self.raft.tick();
+        if let Some(hs) = self.commit_hold.release() {
+            self.send_to_wal(WalJob::Persist {
+                snapshot: None,
+                entries: Vec::new(),
+                hard_state: Some(hs),
+                then_send: Vec::new(),
+            });
+        }
         self.propose_due_expiry();
         self.run_removal_policy();
         self.fail_overdue_requests();
@@ -339,21 +352,19 @@ impl StateThread {
             if let Some(snap) = &rd.snapshot {
                 self.install_snapshot(snap);
             }
-            let must_persist =
-                rd.snapshot.is_some() || !rd.entries.is_empty() || rd.hard_state.is_some();
-            if must_persist || !rd.persisted_messages.is_empty() {
+            let other_work = rd.snapshot.is_some()
+                || !rd.entries.is_empty()
+                || !rd.persisted_messages.is_empty();
+            let hard_state = self.commit_hold.carry(rd.hard_state, other_work);
+            if other_work || hard_state.is_some() {
                 // Even messages with nothing new to persist go through the
                 // WAL thread, so they leave after every earlier write is durable.
-                let job = WalJob::Persist {
+                self.send_to_wal(WalJob::Persist {
                     snapshot: rd.snapshot,
                     entries: rd.entries,
-                    hard_state: rd.hard_state,
+                    hard_state,
                     then_send: rd.persisted_messages,
-                };
-                if self.wal.send(job).is_err() {
-                    warn!("the WAL thread is gone; stopping");
-                    std::process::exit(1);
-                }
+                });
             }
             let metrics = crate::metrics::global();
             metrics.proposals_committed.add(rd.committed.len() as u64);
@@ -380,6 +391,13 @@ impl StateThread {
         crate::metrics::global()
             .proposals_pending
             .set(self.writes.len() as i64);
+    }
+
+    fn send_to_wal(&self, job: WalJob) {
+        if self.wal.send(job).is_err() {
+            warn!("the WAL thread is gone; stopping");
+            std::process::exit(1);
+        }
     }
 
     fn on_leader_change(&mut self) {

@@ -84,9 +84,7 @@ impl StateThread {
             self.snapshot_index = meta.index;
             self.raft.compact(snap);
         }
-        if self.wal.send(WalJob::Compact(meta)).is_err() {
-            std::process::exit(1);
-        }
+        self.send_to_wal(WalJob::Compact(meta));
     }
 
     /// A backup's copy of the data at the applied index: the tree is taken
