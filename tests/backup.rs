@@ -360,9 +360,7 @@ fn inspection_describes_the_stopped_member(data_dir: &Path, name: &str, store_in
     ] {
         assert!(text.contains(&needle), "{needle:?} in\n{text}");
     }
-    let out = run(&["-inspect", path(data_dir), "-json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json = common::inspect_json(data_dir);
     assert_eq!(json["name"], name);
     assert_eq!(json["lock"], "free");
     assert_eq!(json["storeIndex"].as_u64(), Some(store_index));

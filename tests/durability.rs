@@ -223,20 +223,11 @@ fn snapshots_keep_the_data_dir_bounded_and_restart_replays() {
     assert_eq!(e.get("/v2/keys/over3").json()["node"], before["node"]);
 }
 
-/// `etcd -inspect DIR -json`'s commit index: what the log on disk says
-/// is committed, read while the machine runs.
+/// What the log on disk says is committed, read while the machine runs.
 fn commit_on_disk(data_dir: &std::path::Path) -> u64 {
-    let out = std::process::Command::new(BIN)
-        .args(["-inspect", data_dir.to_str().expect("utf-8 path"), "-json"])
-        .output()
-        .expect("run -inspect");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    report["commitIndex"].as_u64().expect("commitIndex")
+    common::inspect_json(data_dir)["commitIndex"]
+        .as_u64()
+        .expect("commitIndex")
 }
 
 /// A hard state that only moves the commit index waits for the next WAL

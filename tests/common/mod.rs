@@ -65,6 +65,21 @@ impl Drop for TempDir {
     }
 }
 
+/// `etcd -inspect DIR -json`, which must succeed (it also reads the data
+/// dir of a running machine).
+pub fn inspect_json(data_dir: &Path) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args(["-inspect", data_dir.to_str().expect("UTF-8 path"), "-json"])
+        .output()
+        .expect("run -inspect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
 /// Poll `f` every 20 ms until it returns Some, or panic after `limit`.
 pub fn wait_for<T>(what: &str, limit: Duration, f: impl FnMut() -> Option<T>) -> T {
     match poll_for(limit, f) {
