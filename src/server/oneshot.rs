@@ -130,7 +130,7 @@ mod tests {
     }
 
     /// Waits until the receiver's thread sleeps in `recv_timeout`.
-    fn parked<T>(tx: &ReplySender<T>) {
+    fn sleeping<T>(tx: &ReplySender<T>) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !tx.0.lock().waiting {
             assert!(Instant::now() < deadline, "the receiver never slept");
@@ -145,7 +145,7 @@ mod tests {
             let started = Instant::now();
             (rx.recv_timeout(Duration::from_secs(30)), started.elapsed())
         });
-        parked(&tx);
+        sleeping(&tx);
         drop(tx);
         let (got, took) = t.join().unwrap();
         assert_eq!(got, None);
@@ -156,7 +156,7 @@ mod tests {
     fn an_answer_wakes_a_sleeping_receiver_and_the_drop_after_it_changes_nothing() {
         let (tx, rx) = oneshot();
         let t = std::thread::spawn(move || rx.recv_timeout(Duration::from_secs(30)));
-        parked(&tx);
+        sleeping(&tx);
         assert!(tx.send(9).is_ok());
         drop(tx);
         assert_eq!(t.join().unwrap(), Some(9));
